@@ -1,0 +1,71 @@
+"""Sphinx configuration for *nvmath-python by example*.
+
+Build with ``sphinx-build -c conf docs build/html`` (what ``nox -s docs`` runs).
+Pages come from stored, executed notebooks: nothing runs a kernel here.
+"""
+
+# -- Project -----------------------------------------------------------------
+project = "nvmath-python by example"
+author = "The nvmath-python by example authors"
+copyright = "2026, the nvmath-python by example authors"
+# The repository readers open chapters from ("Open in Colab" links, source links).
+repository_url = "https://github.com/nvmath-by-example/nvmath-python-by-example"
+
+# -- General -----------------------------------------------------------------
+extensions = [
+    "myst_nb",  # MyST markdown and executed notebooks
+    "sphinx_copybutton",  # copy buttons on code cells
+    "sphinx_exercise",  # exercise and solution blocks
+    "sphinx_togglebutton",  # solutions hidden until opened
+    "nvbook.sphinxext",  # stale-output check, provenance banner, status table
+]
+# Chapters are written as docs/chapters/NN-slug.md and built from the executed
+# NN-slug.ipynb beside them; nvbook.sphinxext merges the current prose in.
+exclude_patterns = ["chapters/[0-9][0-9]-*.md", "**/.ipynb_checkpoints", "**/.*.tmp"]
+suppress_warnings = [
+    # myst-nb notes that it reads notebooks with text/plain fallbacks; harmless.
+    "mystnb.unknown_mime_type",
+]
+
+# -- MyST --------------------------------------------------------------------
+myst_enable_extensions = [
+    "colon_fence",  # ::: fences for directives that hold markdown
+    "dollarmath",  # $...$ and $$...$$ math
+    "deflist",
+    "smartquotes",
+]
+myst_heading_anchors = 3  # stable #anchors for section links
+
+# -- MyST-NB -----------------------------------------------------------------
+# Outputs come from the GPU run stored in the .ipynb; the build never executes
+# (no GPU, no network, no kernel on the machines that build the site).
+nb_execution_mode = "off"
+nb_merge_streams = True  # one block per stdout/stderr run, as a reader expects
+nb_render_markdown_format = "myst"  # markdown outputs (result tables) need GFM tables, not plain CommonMark
+nb_render_image_options = {"align": "center"}
+
+# -- HTML --------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = "nvmath-python by example"
+html_static_path = ["_static"]
+html_css_files = ["book.css"]
+html_last_updated_fmt = None
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+    "secondary_sidebar_items": ["page-toc"],
+    "use_edit_page_button": False,
+}
+html_sidebars = {"**": ["sidebar-nav-bs"]}
+html_copy_source = False  # readers download notebooks, not Sphinx's .txt copies
+
+# -- Copy button -------------------------------------------------------------
+# Copy code only: no prompts, no outputs (outputs are separate blocks anyway).
+copybutton_exclude = ".linenos, .gp, .go"
+copybutton_selector = "div.cell_input div.highlight pre, div.highlight pre"
+
+# -- Warnings ----------------------------------------------------------------
+nitpicky = True

@@ -1,0 +1,81 @@
+"""Find the book's chapters and read their two files.
+
+A chapter is a MyST text notebook ``docs/chapters/NN-slug.md`` (the file people
+edit) next to ``NN-slug.ipynb`` (the same cells with the outputs of the last GPU
+run, written only by ``nvbook execute``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+#: Where chapters live, relative to the book's source folder.
+CHAPTER_GLOB = "chapters/[0-9][0-9]-*.md"
+
+
+class ChapterNotFound(LookupError):
+    """A chapter named on the command line does not exist."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Chapter:
+    """One chapter: its MyST source and its executed notebook."""
+
+    md: Path
+
+    @property
+    def name(self) -> str:
+        return self.md.stem
+
+    @property
+    def ipynb(self) -> Path:
+        return self.md.with_suffix(".ipynb")
+
+    @property
+    def docname(self) -> str:
+        """The Sphinx document name of the executed notebook (``chapters/01-x``)."""
+        return f"{self.md.parent.name}/{self.md.stem}"
+
+    def read_source(self) -> nbformat.NotebookNode:
+        """The chapter as a notebook without outputs, read from its ``.md``."""
+        return jupytext.read(self.md, fmt="md:myst")
+
+    def read_executed(self) -> nbformat.NotebookNode | None:
+        """The stored executed notebook, or None if the chapter never ran."""
+        if not self.ipynb.exists():
+            return None
+        return nbformat.read(self.ipynb, as_version=4)
+
+    def requires_gpu(self, source: nbformat.NotebookNode | None = None) -> bool:
+        """Chapters need a GPU unless their front matter says ``nvbook: {requires_gpu: false}``."""
+        nb = source if source is not None else self.read_source()
+        return bool(nb.metadata.get("nvbook", {}).get("requires_gpu", True))
+
+
+def find_chapters(docs_dir: Path) -> list[Chapter]:
+    """All chapters under ``docs_dir``, in book order."""
+    return [Chapter(p) for p in sorted(Path(docs_dir).glob(CHAPTER_GLOB))]
+
+
+def select(docs_dir: Path, names: list[str] | None) -> list[Chapter]:
+    """Chapters matching ``names`` (``01``, ``01-kernel-fusion``, ``kernel-fusion`` or a path).
+
+    No names means every chapter.
+    """
+    chapters = find_chapters(docs_dir)
+    if not names:
+        return chapters
+    chosen: list[Chapter] = []
+    for name in names:
+        stem = Path(name).stem
+        hits = [c for c in chapters if stem in (c.name, c.name[:2], c.name[3:])]
+        if len(hits) != 1:
+            known = ", ".join(c.name for c in chapters) or "none"
+            raise ChapterNotFound(f"no chapter matches {name!r}; the chapters are: {known}")
+        if hits[0] not in chosen:
+            chosen.append(hits[0])
+    return chosen

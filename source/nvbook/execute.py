@@ -1,0 +1,254 @@
+"""Execute chapters top to bottom in a fresh Jupyter kernel and store the results.
+
+For each chapter: read the ``.md``, run every code cell in a new kernel whose
+working directory is the chapter's folder, show progress, and on success write
+``NN-slug.ipynb`` in one atomic step with its provenance in the notebook
+metadata. On any failure (an exception, a timeout, a dead kernel, an error
+output) nothing is written and the run exits non-zero, naming the chapter, the
+cell and the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+
+from . import provenance, staleness
+from .chapters import Chapter, ChapterNotFound, select
+
+#: Per-cell limit unless a chapter's front matter sets ``nvbook: {timeout: N}``.
+DEFAULT_CELL_TIMEOUT_S = 600
+#: How often a long-running cell reports that it is still running.
+HEARTBEAT_S = 30
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class ExecutionFailed(RuntimeError):
+    """A chapter could not be executed; the message says where and how to fix it."""
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def find_gpu() -> str | None:
+    """A short description of the first NVIDIA GPU, or None when there is none."""
+    exe = shutil.which("nvidia-smi")
+    if exe:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=30, check=False).stdout
+            for line in out.splitlines():
+                if line.startswith("GPU "):
+                    return line.split(":", 1)[1].split("(UUID")[0].strip()
+    # No nvidia-smi (some containers): ask the driver directly.
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return None
+    count = ctypes.c_int(0)
+    if cuda.cuInit(0) != 0 or cuda.cuDeviceGetCount(ctypes.byref(count)) != 0 or count.value < 1:
+        return None
+    return f"{count.value} CUDA device(s)"
+
+
+def _code_cell_lines(md: Path) -> list[int]:
+    """Line number of each ```{code-cell} fence in a MyST notebook, in order."""
+    lines = md.read_text(encoding="utf-8").splitlines()
+    return [i + 1 for i, line in enumerate(lines) if line.startswith("```{code-cell}")]
+
+
+class _Progress:
+    """Prints 'chapter: cell i/n' as cells start and finish, plus a heartbeat for long cells."""
+
+    def __init__(self, chapter: Chapter, nb: nbformat.NotebookNode):
+        self.chapter = chapter
+        self.code_index = {}  # notebook cell index -> 1-based code cell number
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                self.code_index[i] = len(self.code_index) + 1
+        self.n = len(self.code_index)
+        self.t0 = time.perf_counter()
+        self.current: int | None = None  # the code cell running now (for the heartbeat)
+        self.last: int | None = None  # the last code cell started (where a failure happened)
+        self.cell_t0 = self.t0
+        self.cell_times: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._heartbeat, daemon=True)
+
+    def __enter__(self):
+        _say(f"[{self.chapter.name}] executing {self.n} code cells in a fresh kernel")
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _heartbeat(self):
+        while not self._stop.wait(HEARTBEAT_S):
+            if self.current is not None and time.perf_counter() - self.cell_t0 >= HEARTBEAT_S / 2:
+                _say(
+                    f"[{self.chapter.name}] cell {self.code_index[self.current]}/{self.n} still running "
+                    f"({time.perf_counter() - self.cell_t0:.0f} s in cell, {self.elapsed:.0f} s total)"
+                )
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def on_cell_start(self, cell, cell_index, **_):
+        if cell_index in self.code_index:
+            self.current = self.last = cell_index
+            self.cell_t0 = time.perf_counter()
+
+    def on_cell_executed(self, cell, cell_index, **_):
+        if cell_index in self.code_index:
+            took = time.perf_counter() - self.cell_t0
+            self.cell_times[cell_index] = took
+            _say(
+                f"[{self.chapter.name}] cell {self.code_index[cell_index]}/{self.n} done in {took:.1f} s "
+                f"({self.elapsed:.0f} s elapsed)"
+            )
+            self.current = None
+
+
+def _failure(chapter: Chapter, progress: _Progress, what: str, detail: str) -> ExecutionFailed:
+    where = ""
+    if progress.last is not None:
+        number = progress.code_index[progress.last]
+        lines = _code_cell_lines(chapter.md)
+        line = f", line {lines[number - 1]}" if number <= len(lines) else ""
+        where = f" in code cell {number} of {progress.n} ({chapter.md.as_posix()}{line})"
+    hint = ""
+    if "ModuleNotFoundError" in detail or "No module named" in detail:
+        hint = (
+            "\nA package is missing from the kernel's environment: install the packages the README "
+            "lists, or let `nox -s execute` create an environment that has them."
+        )
+    detail = _ANSI.sub("", detail).strip()
+    return ExecutionFailed(
+        f"[{chapter.name}] FAILED{where}: {what}\n{detail}{hint}\n"
+        f"The stored outputs ({chapter.ipynb.as_posix()}) were left as they were."
+    )
+
+
+def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: str | None = None):
+    """Execute one chapter and return the executed notebook with its provenance."""
+    try:
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    except ImportError as exc:
+        raise ExecutionFailed(
+            f"nvbook execute needs nbclient and ipykernel ({exc}); "
+            "install them with `pip install nbclient ipykernel`, or use `nox -s execute`."
+        ) from exc
+
+    nb = chapter.read_source()
+    settings = nb.metadata.get("nvbook", {})
+    timeout = timeout or int(settings.get("timeout", DEFAULT_CELL_TIMEOUT_S))
+    kernel_name = kernel_name or nb.metadata.get("kernelspec", {}).get("name", "python3")
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=kernel_name,
+        allow_errors=False,
+        record_timing=True,
+        resources={"metadata": {"path": str(chapter.md.parent.resolve())}},
+    )
+    progress = _Progress(chapter, nb)
+    client.on_cell_start = progress.on_cell_start
+    client.on_cell_executed = progress.on_cell_executed
+    with progress:
+        try:
+            client.execute()
+        except CellTimeoutError as exc:
+            raise _failure(chapter, progress, f"timed out after {timeout} s", str(exc)) from None
+        except CellExecutionError as exc:
+            raise _failure(chapter, progress, "the cell raised an exception", str(exc)) from None
+        except DeadKernelError as exc:
+            raise _failure(chapter, progress, "the kernel died", str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 (e.g. no such kernel: report it like the rest)
+            raise _failure(chapter, progress, type(exc).__name__, str(exc)) from None
+    wall = progress.elapsed
+
+    for i, cell in ((i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if errors:
+            progress.last = i
+            tb = "\n".join(errors[0].get("traceback", []))
+            raise _failure(chapter, progress, "the cell stored an error output", tb)
+        cell.metadata["nvbook"] = {"wall_s": round(progress.cell_times.get(i, 0.0), 3)}
+        cell.metadata.pop("execution", None)  # nbclient's timestamps: noise in diffs
+
+    prov = provenance.collect()
+    prov.update(
+        code_hash=staleness.code_hash(nb),
+        wall_s=round(wall, 1),
+        code_cells=progress.n,
+        kernel=kernel_name,
+        cell_timeout_s=timeout,
+    )
+    nb.metadata.setdefault("nvbook", {})["provenance"] = prov
+    return nb
+
+
+def execute(chapter: Chapter, *, timeout: int | None = None, gpu_check=find_gpu) -> Path:
+    """Execute a chapter and, only if everything succeeded, replace its stored notebook."""
+    if chapter.requires_gpu():
+        gpu = gpu_check()
+        if gpu is None:
+            raise ExecutionFailed(
+                f"[{chapter.name}] needs an NVIDIA GPU and this machine has none "
+                "(nvidia-smi found no GPU and libcuda could not be loaded). "
+                "Run `nox -s execute` on a GPU machine; to build the site from the stored outputs "
+                "instead, run `nox -s docs`. Nothing was executed or written."
+            )
+        _say(f"[{chapter.name}] GPU: {gpu}")
+    nb = run_chapter(chapter, timeout=timeout)
+    staleness.write_atomically(chapter.ipynb, staleness.dumps(nb))
+    wall = nb.metadata["nvbook"]["provenance"]["wall_s"]
+    _say(f"[{chapter.name}] OK in {wall:.0f} s: wrote {chapter.ipynb.as_posix()}")
+    return chapter.ipynb
+
+
+def main(argv: list[str] | None = None, *, gpu_check=find_gpu) -> int:
+    parser = argparse.ArgumentParser(
+        prog="nvbook execute", description="Execute chapters on this machine's GPU and store their outputs."
+    )
+    parser.add_argument("chapters", nargs="*", help="chapter names (01, 01-kernel-fusion, kernel-fusion); default all")
+    parser.add_argument("--docs", type=Path, default=Path("docs"), help="the book's source folder")
+    parser.add_argument("--timeout", type=int, help=f"per-cell limit in s (default {DEFAULT_CELL_TIMEOUT_S})")
+    parser.add_argument("--keep-going", action="store_true", help="after a failing chapter, run the others")
+    args = parser.parse_args(argv)
+    try:
+        chapters = select(args.docs, args.chapters)
+    except ChapterNotFound as exc:
+        _say(f"nvbook execute: {exc}")
+        return 2
+    if not chapters:
+        _say(f"nvbook execute: no chapters under {args.docs}")
+        return 2
+    failed = []
+    for chapter in chapters:
+        try:
+            execute(chapter, timeout=args.timeout, gpu_check=gpu_check)
+        except ExecutionFailed as exc:
+            _say(str(exc))
+            failed.append(chapter.name)
+            if not args.keep_going:
+                break
+    if failed:
+        _say(f"nvbook execute: failed: {', '.join(failed)}")
+        return 1
+    return 0
