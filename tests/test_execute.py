@@ -1,0 +1,80 @@
+"""Executing chapters: outputs are written only after a whole chapter succeeded."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import edit
+from nvbook import execute
+
+
+def _run(book, *args, gpu_check=execute.find_gpu):
+    return execute.main(["--docs", str(book), *args], gpu_check=gpu_check)
+
+
+def test_execution_stores_outputs_provenance_and_cell_times(chapter):
+    nb = json.loads(chapter.ipynb.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code[0]["outputs"][0]["text"] == ["total 45\n"]
+    assert all("wall_s" in c["metadata"]["nvbook"] for c in code)
+    prov = nb["metadata"]["nvbook"]["provenance"]
+    for key in ("date", "python", "packages", "code_hash", "wall_s", "gpu", "cpu"):
+        assert key in prov
+
+
+def test_failing_cell_leaves_stored_outputs_untouched_and_exits_nonzero(book, chapter, capsys):
+    stored = chapter.ipynb.read_bytes()
+    edit(chapter.md, "assert total == 45, total", "assert total == 46, total")
+    assert _run(book) != 0
+    assert chapter.ipynb.read_bytes() == stored
+    err = capsys.readouterr().err
+    assert "[01-arithmetic] FAILED in code cell 2 of 2" in err
+    assert "01-arithmetic.md, line" in err
+    assert "AssertionError" in err
+    assert "left as they were" in err
+    assert not list(chapter.md.parent.glob(".*.tmp"))
+
+
+def test_timed_out_cell_stops_the_run_and_writes_nothing(book, chapter, capsys):
+    stored = chapter.ipynb.read_bytes()
+    edit(chapter.md, "assert total == 45, total", "import time\ntime.sleep(30)")
+    assert _run(book, "--timeout", "2") != 0
+    assert chapter.ipynb.read_bytes() == stored
+    assert "timed out after 2 s" in capsys.readouterr().err
+
+
+def test_missing_package_names_the_fix(book, chapter, capsys):
+    edit(chapter.md, "total = sum(range(10))", "import a_package_nobody_installed\ntotal = 45")
+    assert _run(book) != 0
+    err = capsys.readouterr().err
+    assert "No module named 'a_package_nobody_installed'" in err
+    assert "install the packages the README lists" in err
+
+
+def test_gpu_chapter_without_gpu_stops_at_once(book, chapter, capsys):
+    stored = chapter.ipynb.read_bytes()
+    edit(chapter.md, "  requires_gpu: false", "  requires_gpu: true")
+    assert _run(book, gpu_check=lambda: None) != 0
+    err = capsys.readouterr().err
+    assert "needs an NVIDIA GPU and this machine has none" in err
+    assert "nox -s docs" in err
+    assert "executing" not in err  # no kernel was started
+    assert chapter.ipynb.read_bytes() == stored
+
+
+def test_unknown_chapter_is_refused_with_the_list(book, capsys):
+    assert _run(book, "99-nonexistent") == 2
+    assert "01-arithmetic" in capsys.readouterr().err
+
+
+def test_error_outputs_are_never_stored(book, chapter, capsys):
+    """Even a cell tagged to allow exceptions fails the run: the book stores no tracebacks."""
+    stored = chapter.ipynb.read_bytes()
+    edit(
+        chapter.md,
+        "```{code-cell} ipython3\nassert total",
+        "```{code-cell} ipython3\n:tags: [raises-exception]\n\nraise ValueError('shown')\n```\n\n```{code-cell} ipython3\nassert total",
+    )
+    assert _run(book) != 0
+    assert "stored an error output" in capsys.readouterr().err
+    assert chapter.ipynb.read_bytes() == stored

@@ -1,0 +1,56 @@
+"""Every executed chapter records where and how its outputs were produced."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+from nvbook import provenance, staleness
+from nvbook.chapters import find_chapters
+
+CHAPTERS = find_chapters(ROOT / "docs")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)
+def test_chapter_records_gpu_software_and_timings(chapter):
+    nb = chapter.read_executed()
+    assert nb is not None, f"{chapter.name} has never been executed"
+    prov = staleness.stored_provenance(nb)
+    gpu = prov["gpu"]
+    assert gpu["name"].startswith("NVIDIA"), gpu
+    assert gpu["memory_gib"] > 1
+    assert gpu["driver"]
+    assert gpu["compute_capability"]
+    assert prov["cuda_runtime"] and prov["cuda_driver_api"]
+    assert prov["python"]
+    for package in ("nvmath-python", "CuPy", "NumPy"):
+        assert prov["packages"][package], package
+    assert "numba-cuda" in prov["packages"] and "SciPy" in prov["packages"]
+    assert prov["date"] and prov["wall_s"] > 0
+    assert prov["code_hash"] == staleness.code_hash(chapter.read_source())
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.metadata["nvbook"]["wall_s"] >= 0 for c in code)
+
+
+def test_probe_works_without_a_gpu():
+    record = provenance.probe()
+    assert record["python"]
+    assert "nvmath-python" in record["packages"]
+
+
+def test_summary_leads_with_the_gpu():
+    prov = {
+        "gpu": {"name": "NVIDIA Test GPU", "memory_gib": 80, "driver": "1.2", "compute_capability": "9.0"},
+        "cuda_runtime": "13.0",
+        "cuda_driver_api": "13.0",
+        "python": "3.12.3",
+        "packages": {"NumPy": "2.4.6", "nvmath-python": "1.0.0", "cuDSS": None},
+        "date": "2026-11-24",
+        "wall_s": 75,
+        "code_hash": "abcdef0123456789",
+    }
+    items = provenance.summary(prov)
+    labels = [k for k, _ in items]
+    assert labels[0] == "GPU"
+    assert labels.index("nvmath-python") < labels.index("NumPy")  # book order, not alphabetical
+    assert "cuDSS" not in labels  # packages the chapter did not have are left out
+    assert ("Run time", "1 min 15 s") in items
