@@ -14,6 +14,7 @@ repository_url = "https://github.com/nvmath-by-example/nvmath-python-by-example"
 # -- General -----------------------------------------------------------------
 extensions = [
     "myst_nb",  # MyST markdown and executed notebooks
+    "sphinx-mathjax-offline",  # MathJax served from the site itself, not a CDN (air-gapped readers)
     "sphinx_copybutton",  # copy buttons on code cells
     "sphinx_exercise",  # exercise and solution blocks
     "sphinx_togglebutton",  # solutions hidden until opened
@@ -59,7 +60,9 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
     "use_edit_page_button": False,
 }
-html_sidebars = {"**": ["sidebar-nav-bs"]}
+# The book is flat (chapters at the top level), so the left "section navigation" would be
+# empty: the chapters are in the header bar and each page has its own table of contents.
+html_sidebars = {"**": []}
 html_copy_source = False  # readers download notebooks, not Sphinx's .txt copies
 
 # -- Copy button -------------------------------------------------------------
