@@ -8,8 +8,15 @@ Pages come from stored, executed notebooks: nothing runs a kernel here.
 project = "nvmath-python by example"
 author = "The nvmath-python by example authors"
 copyright = "2026, the nvmath-python by example authors"
-# The repository readers open chapters from ("Open in Colab" links, source links).
-repository_url = "https://github.com/nvmath-by-example/nvmath-python-by-example"
+# The repository readers open chapters from: "Open in Colab" links point at the executed
+# notebooks on this branch. Change both for a fork.
+nvbook_repository_url = "https://github.com/nvmath-by-example/nvmath-python-by-example"
+nvbook_repository_branch = "main"
+# Description for pages that set none (chapters set theirs in their front matter).
+nvbook_description = (
+    "An executable tutorial for NVIDIA's nvmath-python next to CuPy, numba-cuda and NumPy, "
+    "with every timing, log and plot taken from a real GPU run."
+)
 
 # -- General -----------------------------------------------------------------
 extensions = [
@@ -18,6 +25,8 @@ extensions = [
     "sphinx_copybutton",  # copy buttons on code cells
     "sphinx_exercise",  # exercise and solution blocks
     "sphinx_togglebutton",  # solutions hidden until opened
+    "sphinx_design",  # chapter cards on the landing page
+    "notfound.extension",  # a 404 page whose links work from any missing URL
     "nvbook.sphinxext",  # stale-output check, provenance banner, status table
 ]
 # Chapters are written as docs/chapters/NN-slug.md and built from the executed
@@ -64,6 +73,15 @@ html_theme_options = {
 # empty: the chapters are in the header bar and each page has its own table of contents.
 html_sidebars = {"**": []}
 html_copy_source = False  # readers download notebooks, not Sphinx's .txt copies
+html_favicon = "_static/favicon.png"  # without one, browsers request /favicon.ico and log a 404
+# Start readers in the theme their system prefers; without a default the theme logs an
+# error on a first visit ("invalid theme mode").
+html_context = {"default_mode": "auto"}
+
+# -- 404 page ----------------------------------------------------------------
+# Links on the 404 page are absolute from this prefix: "/" when the site is served at the
+# root of a host (as `nox -s serve` and the browser tests do). Set it for a sub-path.
+notfound_urls_prefix = "/"
 
 # -- Copy button -------------------------------------------------------------
 # Copy code only: no prompts, no outputs (outputs are separate blocks anyway).

@@ -78,7 +78,12 @@ def check_links(build: Path) -> list[str]:
             if _is_external(url) or url.startswith(("mailto:", "data:", "javascript:")):
                 continue
             parts = urlsplit(url)
-            target = path if not parts.path else (path.parent / unquote(parts.path)).resolve()
+            if not parts.path:
+                target = path
+            elif parts.path.startswith("/"):  # root-absolute (the 404 page): the site is served at the root
+                target = (build / unquote(parts.path).lstrip("/")).resolve()
+            else:
+                target = (path.parent / unquote(parts.path)).resolve()
             rel = path.relative_to(build).as_posix()
             if target.is_dir():
                 target = target / "index.html"

@@ -4,8 +4,12 @@
   its outputs were produced (naming the chapter and the command that fixes it).
 - Read each chapter's executed ``.ipynb`` with the prose of its current ``.md``
   (prose edits need no GPU run and no sync step to reach the page).
-- Put a short provenance banner under each chapter's title.
-- ``{nvbook-status}`` renders the execution table of all chapters.
+- Put a short provenance banner under each chapter's title, with download links.
+- Write each chapter's downloads: the executed notebook, an exercise notebook with the
+  solutions removed, and a solution notebook.
+- Give every page a description and Open Graph tags for sharing.
+- ``{nvbook-status}`` renders the execution table of all chapters; ``{nvbook-results}``
+  gathers every comparison the chapters measured.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ from docutils.parsers.rst import Directive
 from sphinx.application import Sphinx
 from sphinx.errors import SphinxError
 
-from . import __version__, provenance, staleness
+from . import __version__, notebooks, provenance, results, staleness
 from .chapters import Chapter, find_chapters
+
+#: Where the downloads go inside the built site.
+DOWNLOADS = "_downloads/notebooks"
 
 
 class StaleOutputsError(SphinxError):
@@ -46,7 +53,38 @@ def merge_current_prose(app: Sphinx, docname: str, source: list[str]) -> None:
     source[0] = staleness.dumps(merged)
 
 
-def _banner_html(chapter: Chapter, prov: dict) -> str:
+def download_names(chapter: Chapter) -> dict[str, str]:
+    return {
+        "executed notebook": f"{chapter.name}.ipynb",
+        "exercises": f"{chapter.name}-exercises.ipynb",
+        "solutions": f"{chapter.name}-solutions.ipynb",
+    }
+
+
+def colab_url(config, chapter: Chapter) -> str | None:
+    """The executed notebook in the repository, opened in Colab (GitHub repositories only)."""
+    repo = (config.nvbook_repository_url or "").rstrip("/")
+    prefix = "https://github.com/"
+    if not repo.startswith(prefix):
+        return None
+    return (
+        f"https://colab.research.google.com/github/{repo[len(prefix) :]}/blob/"
+        f"{config.nvbook_repository_branch}/docs/chapters/{chapter.name}.ipynb"
+    )
+
+
+def _downloads_html(config, chapter: Chapter) -> str:
+    links = [
+        f'<a class="nvbook-download" href="../{DOWNLOADS}/{file}" download>{html.escape(label)}</a>'
+        for label, file in download_names(chapter).items()
+    ]
+    colab = colab_url(config, chapter)
+    if colab:
+        links.append(f'<a class="nvbook-colab" href="{html.escape(colab)}" rel="noopener">Open in Colab</a>')
+    return '<p class="nvbook-downloads">Download: ' + " · ".join(links) + "</p>"
+
+
+def _banner_html(chapter: Chapter, prov: dict, downloads: str = "") -> str:
     gpu = prov.get("gpu")
     where = f"an <strong>{html.escape(gpu['name'])}</strong>" if gpu else "a machine with <strong>no GPU</strong>"
     lead = (
@@ -58,7 +96,7 @@ def _banner_html(chapter: Chapter, prov: dict) -> str:
         '<aside class="nvbook-provenance" aria-label="Provenance of the outputs">'
         f'<p class="nvbook-provenance-lead">{lead}</p>'
         f'<details><summary>Run details</summary><dl class="nvbook-provenance-list">{rows}</dl></details>'
-        "</aside>"
+        f"{downloads}</aside>"
     )
 
 
@@ -70,7 +108,7 @@ def insert_banner(app: Sphinx, doctree: nodes.document) -> None:
     section = doctree.next_node(nodes.section)
     if section is None or not prov:
         return
-    banner = nodes.raw("", _banner_html(chapter, prov), format="html")
+    banner = nodes.raw("", _banner_html(chapter, prov, _downloads_html(app.config, chapter)), format="html")
     section.insert(1, banner)
 
 
@@ -100,23 +138,129 @@ class StatusTable(Directive):
                     st.state.value,
                 ]
             )
-        table = nodes.table(classes=["nvbook-status"])
-        group = nodes.tgroup(cols=len(head))
-        table += group
-        group.extend(nodes.colspec(colwidth=1) for _ in head)
-        thead, tbody = nodes.thead(), nodes.tbody()
-        group += thead
-        group += tbody
-        for target, rows in ((thead, [head]), (tbody, body)):
-            for values in rows:
-                row = nodes.row()
-                for value in values:
-                    row += nodes.entry("", nodes.paragraph(text=value))
-                target += row
-        return [table]
+        return [_table(head, body, "nvbook-status")]
+
+
+class ResultsTable(Directive):
+    """Every comparison from every chapter's stored outputs: a chart, a table, the provenance."""
+
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        env.note_dependency(__file__)
+        chapters = find_chapters(Path(env.srcdir))
+        for chapter in chapters:
+            env.note_dependency(str(chapter.ipynb))
+        rows, prov = results.gather(chapters)
+        out = [nodes.raw("", results.speedup_svg(rows), format="html")]
+        head = [
+            "Chapter",
+            "Operation",
+            "nvmath (ms)",
+            "Peer",
+            "Peer (ms)",
+            "Speedup",
+            "Ceiling",
+            "nvmath / ceiling",
+            "Peer / ceiling",
+        ]
+        body = [
+            [
+                r["chapter"][:2],
+                r["operation"],
+                f"{r['nvmath_ms']:.3f}",
+                r["peer"],
+                f"{r['peer_ms']:.3f}",
+                f"{r['speedup']:.2f}x",
+                r["ceiling"],
+                results.fmt_fraction(r.get("nvmath_fraction")),
+                results.fmt_fraction(r.get("peer_fraction")),
+            ]
+            for r in rows
+        ]
+        out.append(_table(head, body, "nvbook-results"))
+        prov_head = ["Chapter", "GPU", "Driver", "CUDA runtime", "nvmath-python", "CuPy", "Executed"]
+        prov_body = [
+            [
+                name,
+                (p.get("gpu") or {}).get("name", "?"),
+                (p.get("gpu") or {}).get("driver", "?"),
+                p.get("cuda_runtime", "?"),
+                p.get("packages", {}).get("nvmath-python") or "?",
+                p.get("packages", {}).get("CuPy") or "?",
+                p.get("date", "?"),
+            ]
+            for name, p in prov.items()
+        ]
+        out.append(_table(prov_head, prov_body, "nvbook-results-provenance"))
+        return out
+
+
+def _table(head: list[str], body: list[list[str]], cls: str) -> nodes.table:
+    table = nodes.table(classes=[cls])
+    group = nodes.tgroup(cols=len(head))
+    table += group
+    group.extend(nodes.colspec(colwidth=1) for _ in head)
+    thead, tbody = nodes.thead(), nodes.tbody()
+    group += thead
+    group += tbody
+    for target, rows in ((thead, [head]), (tbody, body)):
+        for values in rows:
+            row = nodes.row()
+            for value in values:
+                row += nodes.entry("", nodes.paragraph(text=str(value)))
+            target += row
+    return table
+
+
+def write_downloads(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / DOWNLOADS
+    target.mkdir(parents=True, exist_ok=True)
+    for chapter in _chapters(app).values():
+        if chapter.read_executed() is None:
+            continue
+        executed = staleness.merge(chapter.read_source(), chapter.read_executed())
+        names = download_names(chapter)
+        variants = {
+            names["executed notebook"]: executed,
+            names["exercises"]: notebooks.exercise_notebook(executed),
+            names["solutions"]: notebooks.solution_notebook(executed),
+        }
+        for file, nb in variants.items():
+            (target / file).write_text(staleness.dumps(nb), encoding="utf-8")
+
+
+def add_meta_tags(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """A description and Open Graph tags, so shared links show a title and a summary."""
+    chapter = _chapters(app).get(pagename)
+    description = ""
+    if chapter is not None:
+        description = chapter.read_source().metadata.get("nvbook", {}).get("description", "")
+    if not description:
+        description = app.config.nvbook_description
+    title = context.get("title") or app.config.project
+    project = app.config.project
+    tags = [
+        f'<meta property="og:title" content="{html.escape(str(title), quote=True)}" />',
+        f'<meta property="og:site_name" content="{html.escape(project, quote=True)}" />',
+        '<meta property="og:type" content="article" />',
+        f'<meta property="og:description" content="{html.escape(description, quote=True)}" />',
+    ]
+    if 'name="description"' not in context.get("metatags", ""):
+        tags.insert(0, f'<meta name="description" content="{html.escape(description, quote=True)}" />')
+    context["metatags"] = context.get("metatags", "") + "\n".join(tags)
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_config_value("nvbook_repository_url", "", "html")
+    app.add_config_value("nvbook_repository_branch", "main", "html")
+    app.add_config_value("nvbook_description", "", "html")
+    app.add_directive("nvbook-results", ResultsTable)
+    app.connect("build-finished", write_downloads)
+    app.connect("html-page-context", add_meta_tags)
     app.connect("builder-inited", check_fresh)
     app.connect("source-read", merge_current_prose)
     app.connect("doctree-read", insert_banner)

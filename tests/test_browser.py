@@ -1,0 +1,132 @@
+"""A real browser over the built site, served locally: what a reader's browser would do.
+
+Uses Playwright with the distribution's Chromium (``/usr/bin/chromium``; CI installs it).
+Without a browser these tests are skipped, unless NVBOOK_REQUIRE_BROWSER=1 (set by
+.ci/run), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import ROOT
+
+from nvbook.chapters import find_chapters
+
+CHROMIUM = os.environ.get("NVBOOK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def site_url(real_site):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(real_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("NVBOOK_REQUIRE_BROWSER") == "1":
+            pytest.fail("no Chromium found: install the distribution's chromium package (see .ci/run)")
+        pytest.skip("no Chromium on this machine; .ci/run installs it")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def _pages(real_site):
+    names = [p.relative_to(real_site).as_posix() for p in real_site.rglob("*.html")]
+    return sorted(n for n in names if not n.startswith("_"))
+
+
+def test_every_page_loads_without_errors_or_requests_to_other_hosts(page, site_url, real_site):
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console error on {page.url}: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"script error on {page.url}: {e}"))
+
+    def on_request(request):
+        host = urlsplit(request.url).hostname
+        if request.url.startswith(("http://", "https://")) and host != "127.0.0.1":
+            problems.append(f"request to another host from {page.url}: {request.url}")
+
+    page.on("request", on_request)
+    pages = _pages(real_site)
+    assert len(pages) >= 10, pages
+    for name in pages:
+        response = page.goto(f"{site_url}/{name}", wait_until="networkidle")
+        assert response is not None and response.ok, name
+    assert problems == []
+
+
+def test_copy_button_copies_exactly_the_code(page, site_url):
+    chapter = find_chapters(ROOT / "docs")[0]
+    first_code = next(c.source for c in chapter.read_source().cells if c.cell_type == "code")
+    first_output = next(c for c in chapter.read_executed().cells if c.cell_type == "code").outputs[0].text
+    page.goto(f"{site_url}/{chapter.docname}.html", wait_until="networkidle")
+    cell = page.locator("div.cell").first
+    cell.hover()
+    cell.locator("button.copybtn").first.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.strip() == first_code.strip()
+    assert first_output.splitlines()[0] not in copied  # the cell's output is not copied
+
+
+def test_theme_toggle_switches_between_light_and_dark(page, site_url):
+    page.goto(f"{site_url}/index.html", wait_until="networkidle")
+    for mode in ("dark", "light", "dark"):
+        page.locator("button.theme-switch-button").first.click()
+        page.locator(f'button.theme-change-button[data-mode="{mode}"]').first.click()
+        assert page.evaluate("document.documentElement.dataset.theme") == mode
+
+
+def test_plots_keep_a_light_background_in_the_dark_theme(page, site_url):
+    page.goto(f"{site_url}/chapters/01-kernel-fusion.html", wait_until="networkidle")
+    page.evaluate("document.documentElement.dataset.theme = 'dark'")
+    background = page.locator("div.cell_output img").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert background == "rgb(255, 255, 255)"
+
+
+def test_exercise_solution_is_hidden_until_opened(page, site_url):
+    page.goto(f"{site_url}/chapters/01-kernel-fusion.html", wait_until="networkidle")
+    solution = page.locator(".solution.dropdown").first
+    body = solution.locator("section").first
+    assert not body.is_visible()
+    solution.locator(".admonition-title").first.click()
+    body.wait_for(state="visible", timeout=5000)
+
+
+def test_search_finds_a_chapter(page, site_url):
+    page.goto(f"{site_url}/search.html?q=cuDSS", wait_until="networkidle")
+    page.wait_for_selector("#search-results li a", timeout=10000)
+    links = page.locator("#search-results li a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert any("06-direct-sparse-solver" in href for href in links), links
+
+
+def test_missing_page_gets_the_404_page(page, site_url):
+    response = page.goto(f"{site_url}/404.html", wait_until="networkidle")
+    assert response.ok
+    assert "not found" in page.content().lower()
