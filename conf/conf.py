@@ -69,9 +69,10 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
     "use_edit_page_button": False,
 }
-# The book is flat (chapters at the top level), so the left "section navigation" would be
-# empty: the chapters are in the header bar and each page has its own table of contents.
-html_sidebars = {"**": []}
+# The header bar holds the three sections (Chapters, Results, How this book is built); the
+# left sidebar lists the chapters inside the Chapters section. Pages without siblings get
+# no sidebar rather than an empty one.
+html_sidebars = {"chapters/*": ["sidebar-nav-bs"], "index": [], "results": [], "about/*": []}
 html_copy_source = False  # readers download notebooks, not Sphinx's .txt copies
 html_favicon = "_static/favicon.png"  # without one, browsers request /favicon.ico and log a 404
 # Start readers in the theme their system prefers; without a default the theme logs an

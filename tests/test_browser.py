@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import ROOT
-
 from nvbook.chapters import find_chapters
 
 CHROMIUM = os.environ.get("NVBOOK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

@@ -73,9 +73,7 @@ def test_exercise_download_keeps_nothing_of_the_solutions(real_site, chapter):
     for cell in exercise["cells"]:
         assert "solution" not in cell["metadata"].get("tags", [])
         assert not cell.get("outputs")
-    solution_code = [
-        "".join(c["source"]) for c in solutions["cells"] if "solution" in c["metadata"].get("tags", [])
-    ]
+    solution_code = ["".join(c["source"]) for c in solutions["cells"] if "solution" in c["metadata"].get("tags", [])]
     assert solution_code, f"{chapter.name} has no solution cell"
     elsewhere = json.dumps([c for c in solutions["cells"] if "solution" not in c["metadata"].get("tags", [])])
     distinctive = [

@@ -44,13 +44,21 @@ def fmt_fraction(value) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
-def speedup_svg(rows: list[dict], width: int = 760) -> str:
+def _short(text: str, n: int) -> str:
+    """At most n characters, cut in the middle: rows of one chapter share their beginnings."""
+    if len(text) <= n:
+        return text
+    head = (n - 1) // 2
+    return text[:head] + "…" + text[len(text) - (n - 1 - head) :]
+
+
+def speedup_svg(rows: list[dict], width: int = 900) -> str:
     """A horizontal bar chart of speedups on a log scale, as inline SVG.
 
     Colours come from CSS classes (see nvbook.css), so the chart follows the light and the
     dark theme; text uses currentColor.
     """
-    bar_h, gap, left, right = 16, 6, 330, 70
+    bar_h, gap, left, right = 16, 6, 470, 60
     height = len(rows) * (bar_h + gap) + 40
     lo, hi = 0.25, max(32.0, max((r["speedup"] for r in rows), default=1) * 1.2)
     span = math.log10(hi) - math.log10(lo)
@@ -75,7 +83,7 @@ def speedup_svg(rows: list[dict], width: int = 760) -> str:
         s = r["speedup"]
         cls = "win" if s >= 1 else "loss"
         x0, x1 = sorted((x(1), x(s)))
-        label = html.escape(f"{r['chapter'][:2]} · {r['operation']}"[:58])
+        label = html.escape(f"{r['chapter'][:2]} · {_short(r['operation'], 44)} vs {_short(r['peer'], 18)}")
         parts.append(f'<text x="{left - 6}" y="{y + bar_h - 4}" text-anchor="end">{label}</text>')
         parts.append(
             f'<rect class="{cls}" x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="{bar_h}">'
