@@ -8,7 +8,7 @@ nox -s docs                 build build/html from the stored outputs (no GPU)
 nox -s tests                the test suite (no GPU)
 nox -s execute -- 01        execute chapters on this machine's GPU
 nox -s serve                live preview while editing
-nox -s lint                 pre-commit hooks (ruff, jupytext pairing, whitespace)
+nox -s lint                 ruff, and the chapters' freshness (-- --pre-commit: all hooks)
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def lint(session: nox.Session) -> None:
         args = [a for a in session.posargs if a != "--pre-commit"]
         session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", *args)
         return
-    session.install("--no-deps", "-e", ".", "nbformat", "jupytext")
+    session.install("-e", ".")  # with its dependencies (nbformat, jupytext) for `nvbook check`
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
     session.run("python", "-m", "nvbook", "check")
