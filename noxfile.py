@@ -127,7 +127,7 @@ def _driver_cuda_major(session: nox.Session) -> int:
     if exe is None:
         session.error(
             "nox -s execute needs an NVIDIA GPU and this machine has none (no nvidia-smi). "
-            "To build the site from the stored outputs, run `nox -s docs`."
+            "To build the site from the stored outputs, run `nox -s docs`"
         )
     out = subprocess.run([exe], capture_output=True, text=True, check=False).stdout
     match = re.search(r"CUDA Version:\s*(\d+)", out)
