@@ -22,6 +22,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), os.environ
 from nvbook import execute
 from nvbook.chapters import find_chapters
 
+#: The real book's chapters, for tests parametrized over them.
+BOOK_CHAPTERS = find_chapters(ROOT / "docs")
+
 
 def sphinx_build(srcdir: Path, outdir: Path) -> subprocess.CompletedProcess:
     """Build a site with the book's own configuration, warnings as errors."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
+from conftest import BOOK_CHAPTERS
 from nvbook import provenance, staleness
-from nvbook.chapters import find_chapters
 
-CHAPTERS = find_chapters(ROOT / "docs")
+CHAPTERS = BOOK_CHAPTERS
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)

@@ -6,11 +6,10 @@ import json
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT
+from conftest import BOOK_CHAPTERS, ROOT
 from nvbook import sitecheck
-from nvbook.chapters import find_chapters
 
-CHAPTERS = find_chapters(ROOT / "docs")
+CHAPTERS = BOOK_CHAPTERS
 
 
 def _page(site, chapter):

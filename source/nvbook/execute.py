@@ -182,7 +182,9 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
             raise _failure(chapter, progress, type(exc).__name__, str(exc)) from None
     wall = progress.elapsed
 
-    for i, cell in ((i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"):
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
         errors = [o for o in cell.outputs if o.output_type == "error"]
         if errors:
             progress.last = i
