@@ -7,11 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from . import execute, provenance, sitecheck, staleness
+from . import execute, provenance, runs, sitecheck, staleness
 from .chapters import ChapterNotFound, select
 
 USAGE = """\
-nvbook execute [CHAPTER ...] [--keep-going] [--timeout S]   run chapters on this GPU, store outputs
+nvbook execute [CHAPTER ...] [--keep-going] [--timeout S] [--run NAME]
+                                                            run chapters on this GPU, store outputs
+                                                            and record their rows in docs/runs/NAME
+nvbook reproduce [CHAPTER ...] [--record NAME]              run chapters here without touching the
+                                                            stored outputs; print book vs yours
+nvbook compare RUN_A RUN_B                                  two recorded runs side by side
 nvbook check [CHAPTER ...]                                  are the stored outputs up to date?
 nvbook sync [CHAPTER ...]                                   carry prose edits into the .ipynb files
 nvbook sitecheck [BUILD_DIR]                                check a built site (default build/html)
@@ -44,6 +49,21 @@ def sync(argv: list[str]) -> int:
     return 0
 
 
+def compare(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="nvbook compare", description="Two recorded runs side by side.")
+    parser.add_argument("run_a")
+    parser.add_argument("run_b")
+    parser.add_argument("--docs", type=Path, default=Path("docs"))
+    args = parser.parse_args(argv)
+    try:
+        lines, _ = runs.compare_table(args.docs, args.run_a, args.run_b)
+    except FileNotFoundError as exc:
+        print(f"nvbook compare: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -53,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "execute":
             return execute.main(rest)
+        if command == "reproduce":
+            return execute.main(["--reproduce", *rest])
+        if command == "compare":
+            return compare(rest)
         if command == "check":
             return check(rest)
         if command == "sync":

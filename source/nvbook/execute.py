@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import json
 import re
 import shutil
 import subprocess
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import provenance, staleness
+from . import provenance, runs, staleness
 from .chapters import Chapter, ChapterNotFound, select
 
 #: Per-cell limit unless a chapter's front matter sets ``nvbook: {timeout: N}``.
@@ -143,6 +144,19 @@ def _failure(chapter: Chapter, progress: _Progress, what: str, detail: str) -> E
     )
 
 
+def _probe(client) -> dict:
+    """Run the provenance probe in the chapter's kernel; its record, read from stdout."""
+    cell = nbformat.v4.new_code_cell(provenance.probe_source())
+    nb = client.nb
+    nb.cells.append(cell)
+    try:
+        client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
+    finally:
+        nb.cells.pop()
+    text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+    return json.loads(text.strip().splitlines()[-1])
+
+
 def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: str | None = None):
     """Execute one chapter and return the executed notebook with its provenance."""
     try:
@@ -171,7 +185,13 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
     client.on_cell_executed = progress.on_cell_executed
     with progress:
         try:
-            client.execute()
+            with client.setup_kernel():
+                start = _probe(client)
+                info = client.wait_for_reply(client.kc.kernel_info())
+                nb.metadata["language_info"] = info["content"]["language_info"]
+                for index, cell in enumerate(nb.cells):
+                    client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+                end = _probe(client)
         except CellTimeoutError as exc:
             raise _failure(chapter, progress, f"timed out after {timeout} s", str(exc)) from None
         except CellExecutionError as exc:
@@ -193,7 +213,7 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
         cell.metadata["nvbook"] = {"wall_s": round(progress.cell_times.get(i, 0.0), 3)}
         cell.metadata.pop("execution", None)  # nbclient's timestamps: noise in diffs
 
-    prov = provenance.collect()
+    prov = provenance.from_probes(start, end)
     prov.update(
         code_hash=staleness.code_hash(nb),
         wall_s=round(wall, 1),
@@ -205,8 +225,7 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
     return nb
 
 
-def execute(chapter: Chapter, *, timeout: int | None = None, gpu_check=find_gpu) -> Path:
-    """Execute a chapter and, only if everything succeeded, replace its stored notebook."""
+def _require_gpu(chapter: Chapter, gpu_check) -> None:
     if chapter.requires_gpu():
         gpu = gpu_check()
         if gpu is None:
@@ -217,11 +236,41 @@ def execute(chapter: Chapter, *, timeout: int | None = None, gpu_check=find_gpu)
                 "instead, run `nox -s docs`. Nothing was executed or written."
             )
         _say(f"[{chapter.name}] GPU: {gpu}")
+
+
+def execute(
+    chapter: Chapter, *, timeout: int | None = None, gpu_check=find_gpu, run: str | None = None
+) -> Path:
+    """Execute a chapter and, only if everything succeeded, replace its stored notebook.
+
+    The chapter's result rows and provenance are also recorded as run ``run`` under
+    ``docs/runs/`` (default name: date and GPU).
+    """
+    _require_gpu(chapter, gpu_check)
     nb = run_chapter(chapter, timeout=timeout)
     staleness.write_atomically(chapter.ipynb, staleness.dumps(nb))
     wall = nb.metadata["nvbook"]["provenance"]["wall_s"]
     _say(f"[{chapter.name}] OK in {wall:.0f} s: wrote {chapter.ipynb.as_posix()}")
+    docs = chapter.md.parent.parent
+    stored = runs.record(docs, run or runs.default_name(staleness.stored_provenance(nb)), chapter.name, nb)
+    _say(f"[{chapter.name}] recorded its rows in {stored.as_posix()}")
     return chapter.ipynb
+
+
+def reproduce(chapter: Chapter, *, timeout: int | None = None, gpu_check=find_gpu, record: str | None = None) -> None:
+    """Run a chapter without touching its stored outputs; print its comparisons next to the book's."""
+    _require_gpu(chapter, gpu_check)
+    book = chapter.read_executed()
+    nb = run_chapter(chapter, timeout=timeout)
+    mine = runs.rows_of(nb)
+    if book is not None:
+        lines = runs.reproduce_table(
+            runs.rows_of(book), staleness.stored_provenance(book), mine, staleness.stored_provenance(nb)
+        )
+        print(f"[{chapter.name}]\n" + "\n".join(lines) + "\n", flush=True)
+    if record:
+        stored = runs.record(chapter.md.parent.parent, record, chapter.name, nb)
+        _say(f"[{chapter.name}] recorded this run in {stored.as_posix()}")
 
 
 def main(argv: list[str] | None = None, *, gpu_check=find_gpu) -> int:
@@ -232,6 +281,13 @@ def main(argv: list[str] | None = None, *, gpu_check=find_gpu) -> int:
     parser.add_argument("--docs", type=Path, default=Path("docs"), help="the book's source folder")
     parser.add_argument("--timeout", type=int, help=f"per-cell limit in s (default {DEFAULT_CELL_TIMEOUT_S})")
     parser.add_argument("--keep-going", action="store_true", help="after a failing chapter, run the others")
+    parser.add_argument("--run", help="name of the run recorded under docs/runs/ (default: date and GPU)")
+    parser.add_argument(
+        "--reproduce",
+        action="store_true",
+        help="leave the stored outputs alone; print each comparison next to the book's",
+    )
+    parser.add_argument("--record", help="with --reproduce: record this run under docs/runs/RECORD")
     args = parser.parse_args(argv)
     try:
         chapters = select(args.docs, args.chapters)
@@ -244,7 +300,10 @@ def main(argv: list[str] | None = None, *, gpu_check=find_gpu) -> int:
     failed = []
     for chapter in chapters:
         try:
-            execute(chapter, timeout=args.timeout, gpu_check=gpu_check)
+            if args.reproduce:
+                reproduce(chapter, timeout=args.timeout, gpu_check=gpu_check, record=args.record)
+            else:
+                execute(chapter, timeout=args.timeout, gpu_check=gpu_check, run=args.run)
         except ExecutionFailed as exc:
             _say(str(exc))
             failed.append(chapter.name)

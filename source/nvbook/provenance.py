@@ -1,21 +1,17 @@
 """Record where and how a chapter's outputs were produced, and say it in one line.
 
-``collect()`` runs ``python -m nvbook.provenance`` with the interpreter that runs
-the chapter's kernel, so the versions it reports are the ones the chapter used.
-It reads package versions from their metadata (nothing is imported that the
-chapter did not import itself) and GPU facts from ``nvidia-smi`` and CuPy.
+The executor runs ``probe.py`` inside the chapter's own kernel, at its start and at its
+end: the versions it reports are those of the environment that ran the chapter (its whole
+package list is kept), and the GPU facts and clocks come from NVML. ``from_probes``
+turns the two probes into the record stored in the notebook's metadata.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-import os
-import platform
-import shutil
 import subprocess
 import sys
-from importlib import metadata
+from pathlib import Path
 
 #: Distribution names to report, with the label shown on the page. The first
 #: installed name of each tuple wins (CuPy ships as cupy-cuda13x, cupy-cuda12x...).
@@ -29,103 +25,71 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "PyTorch": ("torch",),
     "cuDSS": ("nvidia-cudss-cu13", "nvidia-cudss-cu12"),
     "libmathdx": ("nvidia-libmathdx-cu13", "nvidia-libmathdx-cu12"),
+    "cupti-python": ("cupti-python",),
+    "pypardiso": ("pypardiso",),
 }
 
 
-def _version(names: tuple[str, ...]) -> str | None:
-    for name in names:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
+#: The probe that runs inside the chapter's kernel (see probe.py).
+PROBE = Path(__file__).with_name("probe.py")
 
 
-def _nvidia_smi() -> list[dict]:
-    exe = shutil.which("nvidia-smi")
-    if exe is None:
-        return []
-    fields = "name,memory.total,driver_version,compute_cap"
-    try:
-        out = subprocess.run(
-            [exe, f"--query-gpu={fields}", "--format=csv,noheader,nounits"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    gpus = []
-    for line in out.strip().splitlines():
-        name, mem_mib, driver, cc = (part.strip() for part in line.split(","))
-        gpus.append(
-            {
-                "name": name,
-                "memory_gib": round(float(mem_mib) / 1024, 1),
-                "driver": driver,
-                "compute_capability": cc,
-            }
-        )
-    return gpus
+def probe_source() -> str:
+    """Python code that prints the probe's JSON record, for a kernel to run."""
+    return PROBE.read_text(encoding="utf-8")
 
 
-def _cuda_versions() -> dict:
-    """CUDA versions as CuPy sees them (driver API and the runtime CuPy loaded)."""
-    try:
-        import cupy
-
-        def fmt(v: int) -> str:
-            return f"{v // 1000}.{(v % 1000) // 10}"
-
-        return {
-            "cuda_driver_api": fmt(cupy.cuda.runtime.driverGetVersion()),
-            "cuda_runtime": fmt(cupy.cuda.runtime.runtimeGetVersion()),
-        }
-    except Exception:  # noqa: BLE001 (no CuPy, or no GPU: report what is known)
-        return {}
-
-
-def _cpu() -> dict:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"model": model, "logical_cores": os.cpu_count()}
-
-
-def probe() -> dict:
-    """Everything about this interpreter and machine that the outputs depend on."""
-    gpus = _nvidia_smi()
-    record = {
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
-        "timestamp_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "gpu": gpus[0] if gpus else None,
-        "gpu_count": len(gpus),
-        **_cuda_versions(),
-        "cpu": _cpu(),
-        "python": platform.python_version(),
-        "platform": platform.platform(terse=True),
-        "packages": {label: _version(names) for label, names in PACKAGES.items()},
+def _versions(environment: list[str]) -> dict[str, str | None]:
+    installed = {}
+    for item in environment:
+        name, _, version = item.partition("==")
+        installed[name.lower().replace("_", "-")] = version
+    return {
+        label: next((installed[n] for n in names if n in installed), None) for label, names in PACKAGES.items()
     }
-    return record
 
 
-def collect(python: str | None = None, timeout: float = 120) -> dict:
-    """Run ``probe`` in the interpreter ``python`` (default: this one) and return its record."""
+def _state(gpu: dict) -> dict:
+    keys = ("sm_mhz", "mem_mhz", "temperature_c", "throttle")
+    return {k: gpu.get(k) for k in keys}
+
+
+def from_probes(start: dict, end: dict) -> dict:
+    """One provenance record from the probes taken at a chapter's start and end."""
+    gpus = end.get("gpus") or start.get("gpus") or []
+    first = gpus[0] if gpus else None
+    gpu = None
+    if first:
+        gpu = {k: first.get(k) for k in ("name", "memory_gib", "driver", "compute_capability")}
+        gpu.update({k: first.get(k) for k in ("sm_max_mhz", "mem_max_mhz", "power_limit_w")})
+    timestamp = start.get("timestamp_utc", "")
+    return {
+        "date": timestamp[:10],
+        "timestamp_utc": timestamp,
+        "gpu": gpu,
+        "gpu_count": len(gpus),
+        "gpus": [g.get("name") for g in gpus],
+        "gpu_state": {
+            "start": _state((start.get("gpus") or [{}])[0]),
+            "end": _state((end.get("gpus") or [{}])[0]),
+        },
+        "cuda_driver_api": end.get("cuda_driver_api"),
+        "cuda_runtime": end.get("cuda_runtime"),
+        "cpu": end.get("cpu"),
+        "python": end.get("python"),
+        "platform": end.get("platform"),
+        "packages": _versions(end.get("environment", [])),
+        "environment": end.get("environment", []),
+    }
+
+
+def probe(python: str | None = None, timeout: float = 120) -> dict:
+    """This machine's provenance, probed in the interpreter ``python`` (default: this one)."""
     out = subprocess.run(
-        [python or sys.executable, "-m", "nvbook.provenance"],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=True,
+        [python or sys.executable, str(PROBE)], capture_output=True, text=True, timeout=timeout, check=True
     ).stdout
-    return json.loads(out)
+    record = json.loads(out)
+    return from_probes(record, record)
 
 
 def _duration(seconds: float) -> str:
@@ -158,7 +122,3 @@ def summary(prov: dict) -> list[tuple[str, str]]:
     if prov.get("code_hash"):
         items.append(("Code hash", prov["code_hash"][:12]))
     return items
-
-
-if __name__ == "__main__":
-    json.dump(probe(), sys.stdout, indent=1)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import html
 import math
 
-from . import staleness
+from pathlib import Path
+
+from . import runs, staleness
 from .chapters import Chapter
 
 MIME = "application/vnd.nvbook.results+json"
@@ -18,15 +20,7 @@ MIME = "application/vnd.nvbook.results+json"
 
 def chapter_results(chapter: Chapter) -> list[dict]:
     nb = chapter.read_executed()
-    if nb is None:
-        return []
-    rows = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if MIME in data:
-                rows.extend(dict(r) for r in data[MIME])
-    return rows
+    return [] if nb is None else runs.rows_of(nb)
 
 
 def gather(chapters: list[Chapter]) -> tuple[list[dict], dict[str, dict]]:
@@ -40,8 +34,43 @@ def gather(chapters: list[Chapter]) -> tuple[list[dict], dict[str, dict]]:
     return rows, provenance
 
 
+def is_best(row: dict) -> bool:
+    """Rows against a best-effort peer (rows from before peer kinds existed count as naive)."""
+    return row.get("peer_kind") == "best"
+
+
+def repeats(docs: Path, rows: list[dict], provenance: dict[str, dict]) -> dict[tuple, list[tuple[str, float]]]:
+    """For each row, (run, speedup ratio) of every other recorded run on the same GPU model.
+
+    The published run itself (same timestamp as the stored notebook) is left out.
+    """
+    found: dict[tuple, list[tuple[str, float]]] = {}
+    for name, record in runs.all_runs(docs).items():
+        for chapter, rec in record.items():
+            published = provenance.get(chapter, {})
+            prov = rec.get("provenance", {})
+            same_gpu = (prov.get("gpu") or {}).get("name") == (published.get("gpu") or {}).get("name")
+            if not same_gpu or prov.get("timestamp_utc") == published.get("timestamp_utc"):
+                continue
+            theirs = {runs.row_key(r): r for r in rec.get("rows", [])}
+            for row in rows:
+                other = theirs.get(runs.row_key(row))
+                if row["chapter"] == chapter and other is not None:
+                    found.setdefault(runs.row_key(row), []).append((name, runs.agreement(row, other)))
+    return found
+
+
+def is_variable(row: dict, ratios: list[tuple[str, float]]) -> bool:
+    """Marked variable by the chapter, or a repeat run disagreed by more than 10%."""
+    return bool(row.get("variable")) or any(abs(r - 1) > runs.AGREEMENT for _, r in ratios)
+
+
 def fmt_fraction(value) -> str:
     return "–" if value is None else f"{value:.0%}"
+
+
+def fmt_spread(value) -> str:
+    return "–" if value is None else f"{value:.1%}"
 
 
 def _short(text: str, n: int) -> str:
@@ -83,7 +112,7 @@ def speedup_svg(rows: list[dict], width: int = 900) -> str:
         s = r["speedup"]
         cls = "win" if s >= 1 else "loss"
         x0, x1 = sorted((x(1), x(s)))
-        label = html.escape(f"{r['chapter'][:2]} · {_short(r['operation'], 44)} vs {_short(r['peer'], 18)}")
+        label = html.escape(f"{r['chapter'][:2]} · {_short(r['operation'], 40)} vs {_short(r['peer'], 22)}")
         parts.append(f'<text x="{left - 6}" y="{y + bar_h - 4}" text-anchor="end">{label}</text>')
         parts.append(
             f'<rect class="{cls}" x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="{bar_h}">'

@@ -22,7 +22,7 @@ from docutils.parsers.rst import Directive
 from sphinx.application import Sphinx
 from sphinx.errors import SphinxError
 
-from . import __version__, notebooks, provenance, results, staleness
+from . import __version__, notebooks, provenance, results, runs, staleness
 from .chapters import Chapter, find_chapters
 
 #: Where the downloads go inside the built site.
@@ -142,44 +142,64 @@ class StatusTable(Directive):
 
 
 class ResultsTable(Directive):
-    """Every comparison from every chapter's stored outputs: a chart, a table, the provenance."""
+    """Every comparison from every chapter's stored outputs: a chart, tables, the provenance."""
 
     has_content = False
 
     def run(self):
         env = self.state.document.settings.env
         env.note_dependency(__file__)
-        chapters = find_chapters(Path(env.srcdir))
+        docs = Path(env.srcdir)
+        chapters = find_chapters(docs)
         for chapter in chapters:
             env.note_dependency(str(chapter.ipynb))
         rows, prov = results.gather(chapters)
-        out = [nodes.raw("", results.speedup_svg(rows), format="html")]
+        repeated = results.repeats(docs, rows, prov)
+        best = [r for r in rows if results.is_best(r)]
+        naive = [r for r in rows if not results.is_best(r)]
+        out = [nodes.raw("", results.speedup_svg(best), format="html")]
         head = [
             "Chapter",
             "Operation",
             "nvmath (ms)",
-            "Peer",
+            "Best peer",
             "Peer (ms)",
             "Speedup",
-            "Ceiling",
-            "nvmath / ceiling",
-            "Peer / ceiling",
+            "Spread",
+            "Verdict",
+            "Measured ceiling",
+            "nvmath / measured",
+            "Nominal peak",
+            "nvmath / nominal",
+            "Repeat run",
         ]
-        body = [
-            [
+
+        def cells(r: dict) -> list[str]:
+            ratios = repeated.get(runs.row_key(r), [])
+            again = ", ".join(f"{ratio:.2f}" for _, ratio in ratios) or "–"
+            if results.is_variable(r, ratios):
+                lo, hi = r.get("range") or (None, None)
+                again += " variable" + (f" ({lo:.2f}–{hi:.2f}x within the run)" if lo else "")
+            return [
                 r["chapter"][:2],
                 r["operation"],
                 f"{r['nvmath_ms']:.3f}",
                 r["peer"],
                 f"{r['peer_ms']:.3f}",
                 f"{r['speedup']:.2f}x",
-                r["ceiling"],
-                results.fmt_fraction(r.get("nvmath_fraction")),
-                results.fmt_fraction(r.get("peer_fraction")),
+                results.fmt_spread(r.get("spread")),
+                r.get("verdict", "–"),
+                r.get("ceiling", "–"),
+                results.fmt_fraction(r.get("fraction", r.get("nvmath_fraction"))),
+                r.get("nominal_ceiling") or "–",
+                results.fmt_fraction(r.get("nominal_fraction")),
+                again,
             ]
-            for r in rows
-        ]
-        out.append(_table(head, body, "nvbook-results"))
+
+        out.append(_table(head, [cells(r) for r in best], "nvbook-results"))
+        if naive:
+            out.append(nodes.rubric(text="Naive baselines (teaching steps, not comparisons)"))
+            out.append(_table(head, [cells(r) for r in naive], "nvbook-results-naive"))
         prov_head = ["Chapter", "GPU", "Driver", "CUDA runtime", "nvmath-python", "CuPy", "Executed"]
         prov_body = [
             [
