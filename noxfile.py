@@ -6,7 +6,9 @@
 
 nox -s docs                 build build/html from the stored outputs (no GPU)
 nox -s tests                the test suite (no GPU)
-nox -s execute -- 01        execute chapters on this machine's GPU
+nox -s execute -- 01        execute chapters on this machine's GPU (from the lock)
+nox -s lock                 re-resolve the GPU stacks' lock files (needs network)
+nox -s stage -- DIR         download a locked wheelhouse for a machine without network
 nox -s serve                live preview while editing
 nox -s lint                 ruff, and the chapters' freshness (-- --pre-commit: all hooks)
 """
@@ -17,6 +19,7 @@ import argparse
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
@@ -29,8 +32,13 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 # Sphinx config lives apart from the sources (as pip does): conf/ holds conf.py.
 SPHINX_ARGS = ["-c", "conf", "docs", "build/html"]
-# The GPU stack per CUDA major version; pins and their reasons live in the files.
+# The GPU stack per CUDA major version: what the chapters need (.in, with the reasons for
+# each pin) and its lock (.txt: every package pinned with hashes, made by `nox -s lock`).
 GPU_REQUIREMENTS = {12: "requirements/gpu-cu12.txt", 13: "requirements/gpu-cu13.txt"}
+# The GPU machines run CPython 3.12 on x86-64 Linux; locks and wheelhouses are made for it.
+TARGET_PYTHON = "3.12"
+TARGET_TAGS = [f"manylinux_2_{n}_x86_64" for n in (39, 35, 34, 31, 28, 27, 25, 24, 17)]
+TARGET_TAGS += ["manylinux2014_x86_64"]
 
 
 # ---------------------------------------------------------------- sessions
@@ -63,26 +71,76 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
-@nox.session(default=False)
+@nox.session(default=False, venv_backend="none")
 def execute(session: nox.Session) -> None:
-    """Execute chapters on this machine's GPU and store their outputs."""
+    """Execute chapters on this machine's GPU in an environment built from the lock."""
     parser = argparse.ArgumentParser(prog="nox -s execute --")
     parser.add_argument("chapters", nargs="*", help="01, 01-kernel-fusion or kernel-fusion; default all")
     parser.add_argument("--cuda", type=int, choices=sorted(GPU_REQUIREMENTS), help="default: from the driver")
+    parser.add_argument("--wheelhouse", type=Path, help="install offline from this folder (see `nox -s stage`)")
     parser.add_argument("--keep-going", action="store_true", help="after a failing chapter, run the others")
     parser.add_argument("--timeout", type=int, help="per-cell limit in seconds")
+    parser.add_argument("--run", help="name of the run recorded under docs/runs/")
+    parser.add_argument("--reproduce", action="store_true", help="leave stored outputs alone; compare with them")
+    parser.add_argument("--record", help="with --reproduce: record the run under docs/runs/RECORD")
     args = parser.parse_args(session.posargs)
 
     cuda = args.cuda or _driver_cuda_major(session)
-    session.log(f"installing the CUDA {cuda} flavour of the GPU stack")
-    session.install("-r", GPU_REQUIREMENTS[cuda])
-    session.install("--no-deps", "-e", ".")
-    command = ["python", "-m", "nvbook", "execute", *args.chapters]
-    if args.keep_going:
-        command.append("--keep-going")
-    if args.timeout:
-        command += ["--timeout", str(args.timeout)]
-    session.run(*command)
+    env = ROOT / ".nox" / f"execute-cu{cuda}"
+    python = str(env / "bin" / "python")
+    if not env.exists():
+        session.run(sys.executable, "-m", "venv", str(env))
+    where = ["--no-index", "--find-links", str(args.wheelhouse)] if args.wheelhouse else []
+    session.log(f"installing the CUDA {cuda} stack from {GPU_REQUIREMENTS[cuda]} into {env}")
+    session.run(python, "-m", "pip", "install", "-q", "--require-hashes", "--no-deps", *where,
+                "-r", GPU_REQUIREMENTS[cuda])
+    command = [python, "-m", "nvbook", "reproduce" if args.reproduce else "execute", *args.chapters]
+    for flag, value in (("--keep-going", args.keep_going), ("--timeout", args.timeout),
+                        ("--run", args.run), ("--record", args.record)):
+        if value is True:
+            command.append(flag)
+        elif value:
+            command += [flag, str(value)]
+    # The tooling runs from the working tree: its own needs (nbclient, jupytext) are in the lock.
+    session.run(*command, env={"PYTHONPATH": str(ROOT / "source")})
+
+
+@nox.session(default=False)
+def lock(session: nox.Session) -> None:
+    """Resolve requirements/gpu-cu*.in into lock files with hashes (needs network)."""
+    session.install("uv")
+    for cuda, lock_file in GPU_REQUIREMENTS.items():
+        session.run(
+            "uv", "pip", "compile", lock_file.replace(".txt", ".in"), "-o", lock_file,
+            "--python-version", TARGET_PYTHON, "--python-platform", "x86_64-manylinux_2_28",
+            "--generate-hashes", "--no-header", "-q", *session.posargs,
+        )  # fmt: skip
+        session.log(f"CUDA {cuda}: {lock_file}")
+
+
+@nox.session(default=False, venv_backend="none")
+def stage(session: nox.Session) -> None:
+    """Download a locked wheelhouse for an offline GPU machine, split into parts with checksums."""
+    parser = argparse.ArgumentParser(prog="nox -s stage --")
+    parser.add_argument("folder", type=Path, help="where the wheelhouse and its parts go")
+    parser.add_argument("--cuda", type=int, choices=sorted(GPU_REQUIREMENTS), default=13)
+    parser.add_argument("--part-mb", type=int, default=0, help="also split into parts of this size (MB)")
+    args = parser.parse_args(session.posargs)
+    wheels = args.folder / f"wheels-cu{args.cuda}"
+    platforms = [arg for tag in TARGET_TAGS for arg in ("--platform", tag)]
+    session.run(
+        sys.executable, "-m", "pip", "download", "-q", "--require-hashes", "--no-deps", "--only-binary=:all:",
+        "--python-version", TARGET_PYTHON, *platforms, "-d", str(wheels), "-r", GPU_REQUIREMENTS[args.cuda],
+    )  # fmt: skip
+    # nox and its needs, so that the offline machine can run `nox -s execute -- --wheelhouse`.
+    session.run(
+        sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--python-version", TARGET_PYTHON,
+        *platforms, "-d", str(args.folder / "nox"), "nox>=2025.2.9",
+    )  # fmt: skip
+    size = sum(f.stat().st_size for f in wheels.iterdir())
+    session.log(f"{len(list(wheels.iterdir()))} wheels, {size / 1e9:.2f} GB in {wheels}")
+    if args.part_mb:
+        _split(session, args.folder, args.part_mb)
 
 
 @nox.session(default=False)
@@ -119,6 +177,34 @@ def lint(session: nox.Session) -> None:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _split(session: nox.Session, folder: Path, part_mb: int) -> None:
+    """Pack the folder into one tar and cut it into parts/part-NNN, with SHA256SUMS."""
+    import hashlib
+    import tarfile
+
+    parts = folder / "parts"
+    parts.mkdir(exist_ok=True)
+    archive = parts / "wheelhouse.tar"
+    with tarfile.open(archive, "w") as tar:
+        for item in sorted(folder.iterdir()):
+            if item != parts:
+                tar.add(item, arcname=item.name)
+    sums, size = [], part_mb * 1_000_000
+    with archive.open("rb") as src:
+        for i, chunk in enumerate(iter(lambda: src.read(size), b"")):
+            part = parts / f"part-{i:03d}"
+            part.write_bytes(chunk)
+            sums.append(f"{hashlib.sha256(chunk).hexdigest()}  {part.name}")
+    whole = hashlib.sha256(archive.read_bytes()).hexdigest()
+    archive.unlink()
+    sums.append(f"{whole}  wheelhouse.tar")
+    (parts / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+    session.log(
+        f"{len(sums) - 1} parts in {parts}; on the target: cat part-* > wheelhouse.tar && "
+        "sha256sum -c SHA256SUMS --ignore-missing && tar xf wheelhouse.tar"
+    )
 
 
 def _driver_cuda_major(session: nox.Session) -> int:

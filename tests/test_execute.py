@@ -43,12 +43,24 @@ def test_timed_out_cell_stops_the_run_and_writes_nothing(book, chapter, capsys):
     assert "timed out after 2 s" in capsys.readouterr().err
 
 
-def test_missing_package_names_the_fix(book, chapter, capsys):
+def test_missing_package_names_the_fix_before_any_gpu_work(book, chapter, capsys):
+    stored = chapter.ipynb.read_bytes()
     edit(chapter.md, "total = sum(range(10))", "import a_package_nobody_installed\ntotal = 45")
-    assert _run(book) != 0
+    assert _run(book, gpu_check=lambda: None) != 0
     err = capsys.readouterr().err
-    assert "No module named 'a_package_nobody_installed'" in err
-    assert "install the packages the README lists" in err
+    assert "lacks: a_package_nobody_installed" in err
+    assert "Install the packages the README lists" in err
+    assert "executing" not in err  # no kernel was started
+    assert chapter.ipynb.read_bytes() == stored
+
+
+def test_optional_imports_are_not_required(book, chapter):
+    edit(
+        chapter.md,
+        "total = sum(range(10))",
+        "try:\n    import a_package_nobody_installed\nexcept ImportError:\n    pass\ntotal = sum(range(10))",
+    )
+    assert _run(book) == 0
 
 
 def test_gpu_chapter_without_gpu_stops_at_once(book, chapter, capsys):

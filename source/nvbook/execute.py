@@ -11,7 +11,9 @@ cell and the traceback.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
+import importlib.util
 import ctypes
 import json
 import re
@@ -225,7 +227,53 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
     return nb
 
 
+def _guarded(node: ast.Try) -> bool:
+    """A try block whose handlers catch ImportError: its imports are optional."""
+    names = {"ImportError", "ModuleNotFoundError", "Exception"}
+    for handler in node.handlers:
+        caught = handler.type
+        kinds = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+        if caught is None or any(isinstance(k, ast.Name) and k.id in names for k in kinds):
+            return True
+    return False
+
+
+def imported_modules(nb: nbformat.NotebookNode) -> set[str]:
+    """Top-level modules a notebook's code cells import, leaving out optional imports."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.Try) and _guarded(node):
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            try:
+                visit(ast.parse(cell.source))
+            except SyntaxError:
+                continue  # the kernel reports it, with the cell and line
+    return found
+
+
+def _require_packages(chapter: Chapter) -> None:
+    """Stop before any GPU work when a module the chapter imports is not installed."""
+    missing = sorted(m for m in imported_modules(chapter.read_source()) if importlib.util.find_spec(m) is None)
+    if missing:
+        raise ExecutionFailed(
+            f"[{chapter.name}] imports modules this environment lacks: {', '.join(missing)}. "
+            "Install the packages the README lists (requirements/gpu-cu13.txt or gpu-cu12.txt), or let "
+            "`nox -s execute` build an environment from the lock. Nothing was executed or written."
+        )
+
+
 def _require_gpu(chapter: Chapter, gpu_check) -> None:
+    _require_packages(chapter)
     if chapter.requires_gpu():
         gpu = gpu_check()
         if gpu is None:
