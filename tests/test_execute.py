@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import edit
-from nvbook import execute
+from nvbook import execute, staleness
 
 
 def _run(book, *args, gpu_check=execute.find_gpu):
@@ -90,3 +90,41 @@ def test_error_outputs_are_never_stored(book, chapter, capsys):
     assert _run(book) != 0
     assert "stored an error output" in capsys.readouterr().err
     assert chapter.ipynb.read_bytes() == stored
+
+
+def test_dead_kernel_is_a_failure_and_writes_nothing(book, chapter, capsys):
+    stored = chapter.ipynb.read_bytes()
+    edit(chapter.md, "assert total == 45, total", "import os\nos._exit(1)")
+    assert _run(book) != 0
+    assert chapter.ipynb.read_bytes() == stored
+    assert "the kernel died" in capsys.readouterr().err
+
+
+def test_interrupt_ends_the_whole_run_and_writes_nothing(book, chapter, capsys, monkeypatch):
+    stored = chapter.ipynb.read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(execute, "run_chapter", interrupted)
+    assert _run(book, "--keep-going") == 130
+    err = capsys.readouterr().err
+    assert "interrupted during 01-arithmetic; nothing written" in err
+    assert "Traceback" not in err
+    assert chapter.ipynb.read_bytes() == stored
+
+
+def test_full_disk_keeps_the_old_notebook_and_leaves_no_temporary_file(book, chapter, capsys, monkeypatch):
+    stored = chapter.ipynb.read_bytes()
+    edit(chapter.md, "total * 2", "total * 3")  # new outputs that cannot be written
+
+    def no_space(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(staleness.os, "fsync", no_space)
+    assert _run(book) != 0
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "01-arithmetic.ipynb" in err
+    assert "Traceback" not in err
+    assert chapter.ipynb.read_bytes() == stored  # a non-atomic write would have truncated it
+    assert not list(chapter.md.parent.glob(".*.tmp"))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+
+import pytest
 
 from conftest import ROOT, edit, sphinx_build
 from nvbook import staleness
@@ -90,3 +93,48 @@ def test_every_book_chapter_is_fresh():
     assert chapters, "the book has no chapters"
     problems = [s.message() for s in map(staleness.status, chapters) if not s.fresh]
     assert not problems, "\n".join(problems)
+
+
+def test_code_edit_inside_the_notebook_makes_chapter_stale(chapter):
+    nb = json.loads(chapter.ipynb.read_text())
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    code["source"] = "total = 44\nprint('total', total)"
+    chapter.ipynb.write_text(json.dumps(nb))
+    assert staleness.status(chapter).state is staleness.State.STALE
+
+
+@pytest.mark.parametrize("content", ["", '{"cells": [', "{}", "[]", "null"])
+def test_damaged_notebook_is_named_with_the_fix_and_others_are_still_checked(book, chapter, capsys, content):
+    other = chapter.md.with_name("02-copy.md")
+    shutil.copy(chapter.md, other)
+    shutil.copy(chapter.ipynb, other.with_suffix(".ipynb"))
+    chapter.ipynb.write_text(content)
+    assert nvbook_main(["check", "--docs", str(book)]) == 1
+    err = capsys.readouterr().err
+    assert "01-arithmetic.ipynb is not a readable notebook" in err
+    assert "git checkout -- " in err
+    assert "Traceback" not in err
+    assert "fresh  02-copy" in err  # the next chapter was checked too
+
+
+def test_notebook_without_provenance_says_so(chapter):
+    nb = json.loads(chapter.ipynb.read_text())
+    del nb["metadata"]["nvbook"]
+    chapter.ipynb.write_text(json.dumps(nb))
+    st = staleness.status(chapter)
+    assert st.state is staleness.State.UNRECORDED
+    assert "holds no provenance record" in st.message()
+    assert "None" not in st.message()
+
+
+def test_unclosed_fence_is_reported_as_such_not_as_stale(chapter, capsys):
+    edit(chapter.md, "total * 2\n```", "total * 2\n")
+    assert nvbook_main(["check", "--docs", str(chapter.md.parents[1])]) == 1
+    err = capsys.readouterr().err
+    assert "is never closed" in err and "01-arithmetic.md, line" in err
+    assert "stale" not in err
+
+
+def test_check_of_a_folder_without_chapters_fails(tmp_path, capsys):
+    assert nvbook_main(["check", "--docs", str(tmp_path / "nowhere")]) == 2
+    assert "no chapters under" in capsys.readouterr().err

@@ -29,7 +29,10 @@ def _chapters(argv: list[str]):
     parser.add_argument("chapters", nargs="*")
     parser.add_argument("--docs", type=Path, default=Path("docs"))
     args = parser.parse_args(argv)
-    return select(args.docs, args.chapters)
+    chapters = select(args.docs, args.chapters)
+    if not chapters:
+        raise ChapterNotFound(f"no chapters under {args.docs} (looked for {args.docs}/chapters/NN-slug.md)")
+    return chapters
 
 
 def check(argv: list[str]) -> int:

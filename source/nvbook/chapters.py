@@ -8,6 +8,7 @@ run, written only by ``nvbook execute``).
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import jupytext
@@ -19,6 +20,10 @@ CHAPTER_GLOB = "chapters/[0-9][0-9]-*.md"
 
 class ChapterNotFound(LookupError):
     """A chapter named on the command line does not exist."""
+
+
+class DamagedNotebook(ValueError):
+    """A stored notebook cannot be read as a notebook; the message names it and the fix."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,18 +47,57 @@ class Chapter:
 
     def read_source(self) -> nbformat.NotebookNode:
         """The chapter as a notebook without outputs, read from its ``.md``."""
-        return jupytext.read(self.md, fmt="md:myst")
+        text = self.md.read_text(encoding="utf-8")
+        unclosed = unclosed_fence(text)
+        if unclosed is not None:
+            line, fence = unclosed
+            raise DamagedNotebook(
+                f"{self.md.as_posix()}, line {line}: the fence {fence!r} opened there is never closed; "
+                f"close it with a line holding only {fence[0] * 3}"
+            )
+        return jupytext.reads(text, fmt="md:myst")
 
     def read_executed(self) -> nbformat.NotebookNode | None:
         """The stored executed notebook, or None if the chapter never ran."""
         if not self.ipynb.exists():
             return None
-        return nbformat.read(self.ipynb, as_version=4)
+        try:
+            nb = nbformat.read(self.ipynb, as_version=4)
+            if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+                raise ValueError("no list of cells")
+        except Exception as exc:  # noqa: BLE001 (NotJSONError, a truncated file, a JSON list...)
+            first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+            raise DamagedNotebook(
+                f"{self.ipynb.as_posix()} is not a readable notebook ({first}). Restore it with "
+                f"`git checkout -- {self.ipynb.as_posix()}`, or execute the chapter again on a GPU "
+                f"machine: nox -s execute -- {self.name}"
+            ) from None
+        return nb
 
     def requires_gpu(self, source: nbformat.NotebookNode | None = None) -> bool:
         """Chapters need a GPU unless their front matter says ``nvbook: {requires_gpu: false}``."""
         nb = source if source is not None else self.read_source()
         return bool(nb.metadata.get("nvbook", {}).get("requires_gpu", True))
+
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|:{3,})(.*)$")
+
+
+def unclosed_fence(text: str) -> tuple[int, str] | None:
+    """(line, fence) of the first code or directive fence a MyST text never closes, else None."""
+    stack: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _FENCE.match(line)
+        if match is None:
+            continue
+        fence, rest = match.groups()
+        if stack and stack[-1][1][0] == "`" and fence[0] != "`":
+            continue  # colons inside a code block are code
+        if stack and fence[0] == stack[-1][1][0] and len(fence) >= len(stack[-1][1]) and not rest.strip():
+            stack.pop()
+        elif rest.strip() or fence[0] == "`":
+            stack.append((number, fence))
+    return stack[0] if stack else None
 
 
 def find_chapters(docs_dir: Path) -> list[Chapter]:

@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -146,6 +147,14 @@ def _failure(chapter: Chapter, progress: _Progress, what: str, detail: str) -> E
     )
 
 
+@contextlib.contextmanager
+def _removed(folder: str):
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _probe(client) -> dict:
     """Run the provenance probe in the chapter's kernel; its record, read from stdout."""
     cell = nbformat.v4.new_code_cell(provenance.probe_source())
@@ -163,6 +172,7 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
     """Execute one chapter and return the executed notebook with its provenance."""
     try:
         from nbclient import NotebookClient
+        from traitlets.config import Config
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     except ImportError as exc:
         raise ExecutionFailed(
@@ -171,11 +181,14 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
         ) from exc
 
     nb = chapter.read_source()
+    sockets = tempfile.mkdtemp(prefix="nvbook-kernel-")  # the kernel's IPC sockets, removed after the run
     settings = nb.metadata.get("nvbook", {})
     timeout = timeout or int(settings.get("timeout", DEFAULT_CELL_TIMEOUT_S))
     kernel_name = kernel_name or nb.metadata.get("kernelspec", {}).get("name", "python3")
     client = NotebookClient(
         nb,
+        # Local IPC sockets: no TCP ports, and no "running over TCP without encryption" warning.
+        config=Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}}),
         timeout=timeout,
         kernel_name=kernel_name,
         allow_errors=False,
@@ -185,7 +198,7 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
     progress = _Progress(chapter, nb)
     client.on_cell_start = progress.on_cell_start
     client.on_cell_executed = progress.on_cell_executed
-    with progress:
+    with progress, _removed(sockets):
         try:
             with client.setup_kernel():
                 start = _probe(client)
@@ -194,8 +207,10 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
                 for index, cell in enumerate(nb.cells):
                     client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
                 end = _probe(client)
-        except CellTimeoutError as exc:
-            raise _failure(chapter, progress, f"timed out after {timeout} s", str(exc)) from None
+        except CellTimeoutError:
+            # nbclient's message carries a kernel-side traceback of the interrupt: noise here.
+            detail = f"The cell ran longer than {timeout} s; raise the limit with --timeout or nvbook: {{timeout: N}}."
+            raise _failure(chapter, progress, f"timed out after {timeout} s", detail) from None
         except CellExecutionError as exc:
             raise _failure(chapter, progress, "the cell raised an exception", str(exc)) from None
         except DeadKernelError as exc:
@@ -345,15 +360,20 @@ def main(argv: list[str] | None = None, *, gpu_check=find_gpu) -> int:
     if not chapters:
         _say(f"nvbook execute: no chapters under {args.docs}")
         return 2
-    failed = []
+    failed, done = [], []
     for chapter in chapters:
         try:
             if args.reproduce:
                 reproduce(chapter, timeout=args.timeout, gpu_check=gpu_check, record=args.record)
             else:
                 execute(chapter, timeout=args.timeout, gpu_check=gpu_check, run=args.run)
-        except ExecutionFailed as exc:
-            _say(str(exc))
+            done.append(chapter.name)
+        except KeyboardInterrupt:
+            finished = f" (finished before: {', '.join(done)})" if done else ""
+            _say(f"nvbook execute: interrupted during {chapter.name}; nothing written for it{finished}")
+            return 130
+        except (ExecutionFailed, staleness.WriteFailed) as exc:
+            _say(f"[{chapter.name}] {exc}" if isinstance(exc, staleness.WriteFailed) else str(exc))
             failed.append(chapter.name)
             if not args.keep_going:
                 break

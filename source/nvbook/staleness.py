@@ -13,11 +13,12 @@ import copy
 import dataclasses
 import enum
 import hashlib
+import os
 from pathlib import Path
 
 import nbformat
 
-from .chapters import Chapter
+from .chapters import Chapter, DamagedNotebook
 
 #: Bump when the digest's definition changes, so old digests read as stale.
 HASH_SCHEME = "nvbook-code-v1"
@@ -58,6 +59,8 @@ class State(enum.Enum):
     FRESH = "fresh"
     STALE = "stale"
     UNEXECUTED = "never executed"
+    UNRECORDED = "no provenance"
+    DAMAGED = "damaged"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Status:
     current_hash: str
     stored_hash: str | None
     executed_on: str | None
+    problem: str = ""
 
     @property
     def fresh(self) -> bool:
@@ -78,6 +82,13 @@ class Status:
         md = self.chapter.md.as_posix()
         if self.state is State.UNEXECUTED:
             return f"Chapter {self.chapter.name} has no executed notebook ({self.chapter.ipynb.name}). {fix}"
+        if self.state is State.DAMAGED:
+            return f"Chapter {self.chapter.name}: {self.problem}"
+        if self.state is State.UNRECORDED:
+            return (
+                f"Chapter {self.chapter.name}: {self.chapter.ipynb.as_posix()} holds no provenance record, so it "
+                f"was not written by `nvbook execute` (or its metadata was stripped). {fix}"
+            )
         if self.state is State.STALE:
             when = f" on {self.executed_on}" if self.executed_on else ""
             return (
@@ -89,13 +100,17 @@ class Status:
 
 
 def status(chapter: Chapter) -> Status:
-    source = chapter.read_source()
-    executed = chapter.read_executed()
-    current = code_hash(source)
+    try:
+        current = code_hash(chapter.read_source())
+        executed = chapter.read_executed()
+    except DamagedNotebook as exc:
+        return Status(chapter, State.DAMAGED, "", None, None, str(exc))
     prov = stored_provenance(executed)
     stored = prov.get("code_hash")
     if executed is None:
         state = State.UNEXECUTED
+    elif not stored:
+        state = State.UNRECORDED
     elif stored == current and code_hash(executed) == current:
         state = State.FRESH
     else:
@@ -153,11 +168,31 @@ def dumps(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
+class WriteFailed(OSError):
+    """A file could not be written; the old one is untouched and no temporary file is left."""
+
+
 def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step: a reader sees the old or the new file."""
+    """Replace ``path`` with ``text`` in one step: a reader sees the old or the new file.
+
+    On any failure (a full disk, say) the temporary file is removed and ``path`` keeps
+    its old content.
+    """
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise WriteFailed(
+                f"could not write {path}: {exc.strerror or exc}; it was left as it was. "
+                "Free some space (or fix the permissions) and run again."
+            ) from exc
+        raise
 
 
 def sync(chapter: Chapter) -> bool:
