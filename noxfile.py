@@ -10,7 +10,7 @@ nox -s execute -- 01        execute chapters on this machine's GPU (from the loc
 nox -s lock                 re-resolve the GPU stacks' lock files (needs network)
 nox -s stage -- DIR         download a locked wheelhouse for a machine without network
 nox -s serve                live preview while editing
-nox -s lint                 ruff, and the chapters' freshness (-- --pre-commit: all hooks)
+nox -s lint                 ruff, mypy --strict, and the chapters' freshness (-- --pre-commit: all hooks)
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+if sys.version_info < (3, 10):  # noqa: UP036 (this line is for the Pythons that lack it)
+    sys.exit(f"nvmath-python by example needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
+
+import filelock  # nox depends on virtualenv, which depends on filelock
 import nox
 
 nox.needs_version = ">=2025.2.9"  # dependency groups from pyproject.toml
@@ -29,6 +33,17 @@ nox.options.default_venv_backend = "uv|virtualenv"  # uv when present: much fast
 nox.options.reuse_existing_virtualenvs = True  # the docs build must stay under a minute
 
 ROOT = Path(__file__).parent
+# One nox run per clone at a time: two at once would build the same environments and write
+# the same build/html. The lock is taken when nox loads this file, before any environment is
+# made, and held until nox exits; a second run waits and says so.
+(ROOT / ".nox").mkdir(exist_ok=True)
+_LOCK = filelock.FileLock(ROOT / ".nox" / "lock")
+try:
+    _LOCK.acquire(timeout=0)
+except filelock.Timeout:
+    print("nox: another nox run is using this clone (.nox/lock); waiting for it to finish", file=sys.stderr)
+    _LOCK.acquire()
+
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 # Sphinx config lives apart from the sources (as pip does): conf/ holds conf.py.
 SPHINX_ARGS = ["-c", "conf", "docs", "build/html"]
@@ -49,17 +64,26 @@ def docs(session: nox.Session) -> None:
     """Build the static site into build/html from the committed outputs."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "docs"))
     session.install("--no-deps", "-e", ".")
-    # A clear, short message for stale chapters before Sphinx starts.
+    # A clear, short message for stale or unsynced chapters before Sphinx starts.
     session.run("python", "-m", "nvbook", "check")
+    # A build interrupted midway leaves Sphinx's saved environment ahead of the pages and the
+    # search index: the next build would skip pages it believes written. Start afresh then.
+    marker = ROOT / "build" / ".building"
+    if marker.exists():
+        session.log("the last build was interrupted; building from scratch")
+        shutil.rmtree(ROOT / "build" / "html", ignore_errors=True)
+    marker.parent.mkdir(exist_ok=True)
+    marker.touch()
     session.run(
         "sphinx-build",
+        "-n",  # every reference must resolve
         "-W",  # warnings are errors
         "--keep-going",  # ...but report all of them
         "-q",
         *SPHINX_ARGS,
         *session.posargs,
     )
-    session.run("python", "-m", "nvbook", "sitecheck", "build/html")
+    marker.unlink()
     session.log(f"open {ROOT / 'build/html/index.html'}")
 
 
@@ -92,11 +116,19 @@ def execute(session: nox.Session) -> None:
         session.run(sys.executable, "-m", "venv", str(env))
     where = ["--no-index", "--find-links", str(args.wheelhouse)] if args.wheelhouse else []
     session.log(f"installing the CUDA {cuda} stack from {GPU_REQUIREMENTS[cuda]} into {env}")
-    session.run(python, "-m", "pip", "install", "-q", "--require-hashes", "--no-deps", *where,
-                "-r", GPU_REQUIREMENTS[cuda])
+    session.run(
+        python, "-m", "pip", "install", "-q", "--require-hashes", "--no-deps", *where, "-r", GPU_REQUIREMENTS[cuda]
+    )
+    # The tooling and what it needs (jupytext, nbclient, ipykernel, nbformat): most are in the
+    # lock already; this adds any that are not, from the same wheelhouse when offline.
+    session.run(python, "-m", "pip", "install", "-q", *where, "-e", str(ROOT))
     command = [python, "-m", "nvbook", "reproduce" if args.reproduce else "execute", *args.chapters]
-    for flag, value in (("--keep-going", args.keep_going), ("--timeout", args.timeout),
-                        ("--run", args.run), ("--record", args.record)):
+    for flag, value in (
+        ("--keep-going", args.keep_going),
+        ("--timeout", args.timeout),
+        ("--run", args.run),
+        ("--record", args.record),
+    ):
         if value is True:
             command.append(flag)
         elif value:
@@ -135,7 +167,7 @@ def stage(session: nox.Session) -> None:
     # nox and its needs, so that the offline machine can run `nox -s execute -- --wheelhouse`.
     session.run(
         sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--python-version", TARGET_PYTHON,
-        *platforms, "-d", str(args.folder / "nox"), "nox>=2025.2.9",
+        *platforms, "-d", str(args.folder / "nox"), "nox>=2025.2.9", "setuptools>=69", "filelock",
     )  # fmt: skip
     size = sum(f.stat().st_size for f in wheels.iterdir())
     session.log(f"{len(list(wheels.iterdir()))} wheels, {size / 1e9:.2f} GB in {wheels}")
@@ -161,7 +193,7 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def lint(session: nox.Session) -> None:
-    """Lint and format-check the code, and check that every chapter's outputs are fresh.
+    """Lint, format-check and type-check the code; check that every chapter is fresh and in sync.
 
     Pass --pre-commit to run all pre-commit hooks instead (they are fetched from GitHub).
     """
@@ -173,6 +205,7 @@ def lint(session: nox.Session) -> None:
     session.install("-e", ".")  # with its dependencies (nbformat, jupytext) for `nvbook check`
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")  # strict, over source/ (pyproject.toml)
     session.run("python", "-m", "nvbook", "check")
 
 

@@ -8,29 +8,26 @@ Pages come from stored, executed notebooks: nothing runs a kernel here.
 project = "nvmath-python by example"
 author = "The nvmath-python by example authors"
 copyright = "2026, the nvmath-python by example authors"
-# The repository readers open chapters from: "Open in Colab" links point at the executed
-# notebooks on this branch. Change both for a fork.
-nvbook_repository_url = "https://github.com/nvmath-by-example/nvmath-python-by-example"
+# Launch links: set this to the GitHub repository that publishes the book (for example
+# "https://github.com/OWNER/REPO") and each chapter's banner links its executed notebook on
+# that branch, opened in Colab. Empty (the default): no launch links.
+nvbook_repository_url = ""
 nvbook_repository_branch = "main"
-# Description for pages that set none (chapters set theirs in their front matter).
-nvbook_description = (
-    "An executable tutorial for NVIDIA's nvmath-python next to CuPy, numba-cuda and NumPy, "
-    "with every timing, log and plot taken from a real GPU run."
-)
 
 # -- General -----------------------------------------------------------------
 extensions = [
     "myst_nb",  # MyST markdown and executed notebooks
-    "sphinx-mathjax-offline",  # MathJax served from the site itself, not a CDN (air-gapped readers)
     "sphinx_copybutton",  # copy buttons on code cells
     "sphinx_exercise",  # exercise and solution blocks
     "sphinx_togglebutton",  # solutions hidden until opened
     "sphinx_design",  # chapter cards on the landing page
     "notfound.extension",  # a 404 page whose links work from any missing URL
-    "nvbook.sphinxext",  # stale-output check, provenance banner, status table
+    "sphinxext.opengraph",  # description and Open Graph tags for shared links
+    "nvbook.sphinxext",  # stale-output check, provenance banner, downloads, status and results tables
 ]
-# Chapters are written as docs/chapters/NN-slug.md and built from the executed
-# NN-slug.ipynb beside them; nvbook.sphinxext merges the current prose in.
+# Chapters are jupytext pairs: docs/chapters/NN-slug.md (edited) and NN-slug.ipynb (the same
+# cells with the outputs of the GPU run). Sphinx reads the .ipynb; nvbook.sphinxext refuses
+# to build when a pair is out of sync or its outputs are stale.
 exclude_patterns = ["chapters/[0-9][0-9]-*.md", "**/.ipynb_checkpoints", "**/.*.tmp"]
 suppress_warnings = [
     # myst-nb notes that it reads notebooks with text/plain fallbacks; harmless.
@@ -55,10 +52,16 @@ nb_render_markdown_format = "myst"  # markdown outputs (result tables) need GFM 
 nb_render_image_options = {"align": "center"}
 
 # -- HTML --------------------------------------------------------------------
+# MathJax is served from the site itself, not a CDN (readers offline or air-gapped): only
+# tex-chtml.js and its fonts, vendored in _static/mathjax/ (its README says what and why).
+mathjax_path = "mathjax/tex-chtml.js"
+# _templates/layout.html: the theme's layout without the scripts no page needs (see there).
+templates_path = ["_templates"]
 html_theme = "pydata_sphinx_theme"
 html_title = "nvmath-python by example"
 html_static_path = ["_static"]
 html_css_files = ["book.css"]
+html_js_files = [("book.js", {"defer": "defer"})]  # accessible names for code toggles
 html_last_updated_fmt = None
 html_theme_options = {
     "navbar_align": "left",
@@ -78,6 +81,10 @@ html_favicon = "_static/favicon.png"  # without one, browsers request /favicon.i
 # Start readers in the theme their system prefers; without a default the theme logs an
 # error on a first visit ("invalid theme mode").
 html_context = {"default_mode": "auto"}
+
+# -- Open Graph ----------------------------------------------------------------
+ogp_social_cards = {"enable": False}  # no generated preview images (they need matplotlib and a site URL)
+ogp_type = "article"
 
 # -- 404 page ----------------------------------------------------------------
 # Links on the 404 page are absolute from this prefix: "/" when the site is served at the

@@ -19,23 +19,25 @@ FIXTURE_BOOK = Path(__file__).parent / "fixtures" / "book"
 sys.path.insert(0, str(SOURCE))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), os.environ.get("PYTHONPATH")]))
 
-from nvbook import execute
+from nvbook import execute, staleness
 from nvbook.chapters import find_chapters
 
 #: The real book's chapters, for tests parametrized over them.
 BOOK_CHAPTERS = find_chapters(ROOT / "docs")
 
 
-def sphinx_build(srcdir: Path, outdir: Path) -> subprocess.CompletedProcess:
+def sphinx_build(srcdir: Path, outdir: Path, *options: str) -> subprocess.CompletedProcess:
     """Build a site with the book's own configuration, warnings as errors."""
     return subprocess.run(
         [
             sys.executable,
             "-m",
             "sphinx",
+            "-n",
             "-W",
             "--keep-going",
             "-q",
+            *options,
             "-c",
             str(ROOT / "conf"),
             str(srcdir),
@@ -75,6 +77,10 @@ def chapter(book):
 @pytest.fixture(scope="session")
 def real_site(tmp_path_factory) -> Path:
     """The real book built from the committed outputs, as `nox -s docs` builds it."""
+    try:  # a stale chapter: one short message per test, not Sphinx's output each time
+        staleness.require_fresh(BOOK_CHAPTERS)
+    except staleness.StaleChapterError as exc:
+        pytest.fail(f"the real site cannot be built:\n{exc}", pytrace=False)
     out = tmp_path_factory.mktemp("site") / "html"
     result = sphinx_build(ROOT / "docs", out)
     assert result.returncode == 0, result.stdout + result.stderr

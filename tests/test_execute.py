@@ -16,10 +16,12 @@ def test_execution_stores_outputs_provenance_and_cell_times(chapter):
     nb = json.loads(chapter.ipynb.read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert code[0]["outputs"][0]["text"] == ["total 45\n"]
-    assert all("wall_s" in c["metadata"]["nvbook"] for c in code)
-    prov = nb["metadata"]["nvbook"]["provenance"]
-    for key in ("date", "python", "packages", "code_hash", "wall_s", "gpu", "cpu"):
+    prov = nb["metadata"][staleness.PROVENANCE_KEY]
+    for key in ("date", "python", "packages", "environment", "code_hash", "inputs", "wall_s", "gpu", "cpu"):
         assert key in prov
+    assert len(prov["cell_wall_s"]) == len(code)
+    assert all(t >= 0 for t in prov["cell_wall_s"])
+    assert all(c["metadata"] == {} for c in code)  # nothing in the cells that jupytext would carry to the .md
 
 
 def test_failing_cell_leaves_stored_outputs_untouched_and_exits_nonzero(book, chapter, capsys):
@@ -97,7 +99,28 @@ def test_dead_kernel_is_a_failure_and_writes_nothing(book, chapter, capsys):
     edit(chapter.md, "assert total == 45, total", "import os\nos._exit(1)")
     assert _run(book) != 0
     assert chapter.ipynb.read_bytes() == stored
-    assert "the kernel died" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "the kernel died" in err
+    assert "FAILED in code cell 2 of 2" in err
+    assert not list(chapter.md.parent.glob(".*.tmp"))
+
+
+def test_write_replaces_the_file_in_one_step(tmp_path, monkeypatch):
+    """A reader never sees a half-written notebook: the text goes to a temporary file first."""
+    target = tmp_path / "a.ipynb"
+    target.write_text("old")
+    seen = []
+    real_fsync = staleness.os.fsync
+
+    def spy(fd):
+        seen.append(target.read_text())  # while the new text is being written
+        real_fsync(fd)
+
+    monkeypatch.setattr(staleness.os, "fsync", spy)
+    staleness.write_atomically(target, "new")
+    assert seen == ["old"]
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.ipynb"]
 
 
 def test_interrupt_ends_the_whole_run_and_writes_nothing(book, chapter, capsys, monkeypatch):
@@ -124,7 +147,8 @@ def test_full_disk_keeps_the_old_notebook_and_leaves_no_temporary_file(book, cha
     monkeypatch.setattr(staleness.os, "fsync", no_space)
     assert _run(book) != 0
     err = capsys.readouterr().err
-    assert "No space left on device" in err and "01-arithmetic.ipynb" in err
+    assert "No space left on device" in err
+    assert "01-arithmetic.ipynb" in err
     assert "Traceback" not in err
     assert chapter.ipynb.read_bytes() == stored  # a non-atomic write would have truncated it
     assert not list(chapter.md.parent.glob(".*.tmp"))

@@ -9,10 +9,10 @@ from conftest import BOOK_CHAPTERS
 
 # What is not prose: fenced blocks, directive fences' options, roles (glue, doc, ref...),
 # inline code and math.
-_FENCED = re.compile(r"^(`{3,}|:{3,}).*?^\1\s*$", re.S | re.M)
+_FENCED = re.compile(r"^(`{3,}|:{3,}).*?^\1\s*$", re.DOTALL | re.MULTILINE)
 _ROLE = re.compile(r"\{[\w:-]+\}`[^`]*`")
 _CODE = re.compile(r"`[^`]*`")
-_MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
+_MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.DOTALL)
 _NUMBER = r"(?<![\w.])\d[\d,]*(?:\.\d+)?"
 #: A number followed by a unit of time, a rate, a speedup or a percent sign.
 TYPED_FIGURE = re.compile(
@@ -30,8 +30,7 @@ def prose_text(markdown: str) -> str:
     """A markdown cell with code, math and roles removed (directive lines kept as text)."""
     text = _ROLE.sub(" ", markdown)
     text = _CODE.sub(" ", text)
-    text = _MATH.sub(" ", text)
-    return text
+    return _MATH.sub(" ", text)
 
 
 def typed_figures(markdown: str) -> list[str]:
@@ -46,7 +45,7 @@ def typed_figures(markdown: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "text, found",
+    ("text", "found"),
     [
         ("The fused call took 1.71 ms.", ["1.71 ms"]),
         ("a 3.3x speedup, or 3×", ["3.3x", "3×"]),

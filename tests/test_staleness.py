@@ -1,20 +1,43 @@
-"""A chapter's stored outputs belong to its code: code edits make it stale, prose edits don't."""
+"""A chapter's stored outputs belong to its code; its .md and .ipynb are one jupytext pair."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
-
-from conftest import ROOT, edit, sphinx_build
+from conftest import BOOK_CHAPTERS, edit, sphinx_build
 from nvbook import staleness
 from nvbook.__main__ import main as nvbook_main
-from nvbook.chapters import find_chapters
+
+
+def jupytext_sync(chapter) -> None:
+    """What the pre-commit hook runs."""
+    subprocess.run([sys.executable, "-m", "jupytext", "--sync", "-q", str(chapter.md)], check=True)
+
+
+def _edit_ipynb(chapter, change) -> None:
+    nb = json.loads(chapter.ipynb.read_text())
+    change(nb)
+    chapter.ipynb.write_text(json.dumps(nb, indent=1) + "\n")
 
 
 def test_executed_chapter_is_fresh(chapter):
     assert staleness.status(chapter).state is staleness.State.FRESH
+
+
+def test_executed_pair_is_what_jupytext_writes(chapter):
+    md, ipynb = chapter.md.read_bytes(), chapter.ipynb.read_bytes()
+    jupytext_sync(chapter)
+    assert (chapter.md.read_bytes(), chapter.ipynb.read_bytes()) == (md, ipynb)
+
+
+def test_provenance_stays_out_of_the_md(chapter):
+    jupytext_sync(chapter)
+    assert "code_hash" not in chapter.md.read_text()
+    assert staleness.stored_provenance(chapter.read_executed())["code_hash"]
 
 
 def test_code_edit_makes_chapter_stale(chapter, capsys):
@@ -30,30 +53,48 @@ def test_code_edit_makes_chapter_stale(chapter, capsys):
     assert "nox -s execute -- 01-arithmetic" in err
 
 
-def test_stale_chapter_stops_the_site_build_naming_it(book, chapter, tmp_path):
+def test_stale_chapter_stops_the_site_build_naming_it_briefly(book, chapter, tmp_path):
     edit(chapter.md, "total = sum(range(10))", "total = sum(range(11))")
     result = sphinx_build(book, tmp_path / "html")
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "Chapter 01-arithmetic is stale" in output
     assert "nox -s execute -- 01-arithmetic" in output
+    assert "Traceback" not in output
+    assert len(output.splitlines()) < 10
 
 
-def test_prose_edit_keeps_chapter_fresh_and_reaches_the_page(book, chapter, tmp_path):
-    stored = chapter.ipynb.read_bytes()
+def test_prose_edit_keeps_chapter_fresh_once_synced_and_reaches_the_page(book, chapter, tmp_path):
     edit(chapter.md, "Some prose between the cells.", "Freshly edited prose between the cells.")
-    assert staleness.status(chapter).fresh
+    st = staleness.status(chapter)
+    assert st.state is staleness.State.UNSYNCED
+    assert f"jupytext --sync {chapter.md.as_posix()}" in st.message()
+    assert sphinx_build(book, tmp_path / "refused").returncode != 0
 
+    jupytext_sync(chapter)
+    assert staleness.status(chapter).fresh
     result = sphinx_build(book, tmp_path / "html")
     assert result.returncode == 0, result.stdout + result.stderr
     page = (tmp_path / "html" / "chapters" / "01-arithmetic.html").read_text()
     assert "Freshly edited prose" in page
-    assert "total 45" in page  # the stored output is still there
-    assert chapter.ipynb.read_bytes() == stored  # building never writes the notebook
+    assert "total 45" in page  # jupytext kept the stored output
 
 
-def test_whitespace_after_code_keeps_chapter_fresh(chapter):
+def test_markdown_or_tag_edit_inside_the_notebook_is_caught(chapter):
+    _edit_ipynb(chapter, lambda nb: nb["cells"][0]["source"].append("\nEdited in Jupyter."))
+    assert staleness.status(chapter).state is staleness.State.UNSYNCED
+
+
+def test_tag_edit_in_the_md_is_caught(chapter):
+    edit(chapter.md, "```{code-cell} ipython3\nassert", "```{code-cell} ipython3\n:tags: [hide-input]\n\nassert")
+    st = staleness.status(chapter)
+    assert st.state is staleness.State.UNSYNCED
+    assert "metadata" in st.message()
+
+
+def test_whitespace_after_code_keeps_chapter_fresh_once_synced(chapter):
     edit(chapter.md, 'print("total", total)', 'print("total", total)   \n\n')
+    jupytext_sync(chapter)
     assert staleness.status(chapter).fresh
 
 
@@ -69,38 +110,39 @@ def test_unexecuted_chapter_is_reported_with_the_fix(chapter):
     assert "nox -s execute -- 01-arithmetic" in st.message()
 
 
-def test_sync_carries_prose_into_the_notebook_and_keeps_outputs(chapter):
-    edit(chapter.md, "Some prose between the cells.", "Synced prose.")
-    assert staleness.sync(chapter) is True
-    nb = json.loads(chapter.ipynb.read_text())
-    text = json.dumps(nb)
-    assert "Synced prose." in text
-    assert "total 45" in text
-    assert nb["metadata"]["nvbook"]["provenance"]["code_hash"] == staleness.code_hash(chapter.read_source())
-    assert staleness.sync(chapter) is False  # idempotent
-
-
-def test_sync_leaves_a_stale_chapter_alone(chapter):
-    stored = chapter.ipynb.read_bytes()
-    edit(chapter.md, "total * 2", "total * 4")
-    assert staleness.sync(chapter) is False
-    assert chapter.ipynb.read_bytes() == stored
-
-
-def test_every_book_chapter_is_fresh():
-    """The committed outputs of every chapter belong to its current code."""
-    chapters = find_chapters(ROOT / "docs")
-    assert chapters, "the book has no chapters"
-    problems = [s.message() for s in map(staleness.status, chapters) if not s.fresh]
-    assert not problems, "\n".join(problems)
-
-
 def test_code_edit_inside_the_notebook_makes_chapter_stale(chapter):
-    nb = json.loads(chapter.ipynb.read_text())
-    code = next(c for c in nb["cells"] if c["cell_type"] == "code")
-    code["source"] = "total = 44\nprint('total', total)"
-    chapter.ipynb.write_text(json.dumps(nb))
-    assert staleness.status(chapter).state is staleness.State.STALE
+    def change(nb):
+        next(c for c in nb["cells"] if c["cell_type"] == "code")["source"] = "total = 44\nprint('total', total)"
+
+    _edit_ipynb(chapter, change)
+    st = staleness.status(chapter)
+    assert st.state is staleness.State.STALE
+    assert "01-arithmetic.ipynb changed" in st.message()
+
+
+def test_changed_input_file_makes_chapter_stale(book, chapter):
+    data = chapter.md.parent / "data.txt"
+    data.write_text("1 2 3\n")
+    edit(chapter.md, "total = sum(range(10))", 'open("data.txt").read()\ntotal = sum(range(10))')
+    from nvbook import execute
+
+    assert execute.main(["--docs", str(book)]) == 0
+    assert staleness.stored_provenance(chapter.read_executed())["inputs"] == {
+        "data.txt": staleness.input_digests(chapter, chapter.read_source())["data.txt"]
+    }
+    assert staleness.status(chapter).fresh
+    data.write_text("1 2 4\n")
+    st = staleness.status(chapter)
+    assert st.state is staleness.State.STALE
+    assert "files its code reads changed" in st.message()
+    assert "data.txt" in st.message()
+
+
+@pytest.mark.parametrize("chapter", BOOK_CHAPTERS, ids=lambda c: c.name)
+def test_every_book_chapter_is_fresh_and_its_pair_in_sync(chapter):
+    """The committed outputs belong to the current code; the .md and .ipynb agree cell by cell."""
+    st = staleness.status(chapter)
+    assert st.fresh, st.message()
 
 
 @pytest.mark.parametrize("content", ["", '{"cells": [', "{}", "[]", "null"])
@@ -118,20 +160,27 @@ def test_damaged_notebook_is_named_with_the_fix_and_others_are_still_checked(boo
 
 
 def test_notebook_without_provenance_says_so(chapter):
-    nb = json.loads(chapter.ipynb.read_text())
-    del nb["metadata"]["nvbook"]
-    chapter.ipynb.write_text(json.dumps(nb))
+    _edit_ipynb(chapter, lambda nb: nb["metadata"].pop(staleness.PROVENANCE_KEY))
     st = staleness.status(chapter)
     assert st.state is staleness.State.UNRECORDED
     assert "holds no provenance record" in st.message()
     assert "None" not in st.message()
 
 
-def test_unclosed_fence_is_reported_as_such_not_as_stale(chapter, capsys):
-    edit(chapter.md, "total * 2\n```", "total * 2\n")
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("total * 2\n```", "total * 2\n"), (":::{note}\nA note.\n:::", ":::{note}\nA note.\n")],
+    ids=["code", "colon"],
+)
+def test_unclosed_fence_is_reported_as_such_not_as_stale(chapter, capsys, old, new):
+    text = chapter.md.read_text()
+    if ":::" in old:  # the fixture has no ::: block: add a closed one, then open it
+        chapter.md.write_text(text.replace("Some prose between the cells.", old))
+    edit(chapter.md, old, new)
     assert nvbook_main(["check", "--docs", str(chapter.md.parents[1])]) == 1
     err = capsys.readouterr().err
-    assert "is never closed" in err and "01-arithmetic.md, line" in err
+    assert "is never closed" in err
+    assert "01-arithmetic.md, line" in err
     assert "stale" not in err
 
 

@@ -2,7 +2,7 @@
 
 A chapter is a MyST text notebook ``docs/chapters/NN-slug.md`` (the file people
 edit) next to ``NN-slug.ipynb`` (the same cells with the outputs of the last GPU
-run, written only by ``nvbook execute``).
+run, written by ``nvbook execute``): a jupytext pair, kept in sync by ``jupytext --sync``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from typing import Any
 
 import jupytext
 import nbformat
@@ -55,16 +56,17 @@ class Chapter:
                 f"{self.md.as_posix()}, line {line}: the fence {fence!r} opened there is never closed; "
                 f"close it with a line holding only {fence[0] * 3}"
             )
-        return jupytext.reads(text, fmt="md:myst")
+        nb: nbformat.NotebookNode = jupytext.reads(text, fmt="md:myst")
+        return nb
 
     def read_executed(self) -> nbformat.NotebookNode | None:
         """The stored executed notebook, or None if the chapter never ran."""
         if not self.ipynb.exists():
             return None
         try:
-            nb = nbformat.read(self.ipynb, as_version=4)
-            if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-                raise ValueError("no list of cells")
+            nb: Any = nbformat.read(self.ipynb, as_version=4)
+            if not isinstance(nb, nbformat.NotebookNode) or not isinstance(nb.get("cells"), list):
+                raise TypeError("no list of cells")
         except Exception as exc:  # noqa: BLE001 (NotJSONError, a truncated file, a JSON list...)
             first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
             raise DamagedNotebook(
@@ -108,9 +110,12 @@ def find_chapters(docs_dir: Path) -> list[Chapter]:
 def select(docs_dir: Path, names: list[str] | None) -> list[Chapter]:
     """Chapters matching ``names`` (``01``, ``01-kernel-fusion``, ``kernel-fusion`` or a path).
 
-    No names means every chapter.
+    No names means every chapter. Raises ChapterNotFound when a name matches no chapter or
+    the folder holds none.
     """
     chapters = find_chapters(docs_dir)
+    if not chapters:
+        raise ChapterNotFound(f"no chapters under {docs_dir} (looked for {Path(docs_dir, CHAPTER_GLOB).as_posix()})")
     if not names:
         return chapters
     chosen: list[Chapter] = []
@@ -123,3 +128,12 @@ def select(docs_dir: Path, names: list[str] | None) -> list[Chapter]:
         if hits[0] not in chosen:
             chosen.append(hits[0])
     return chosen
+
+
+def dumps(nb: nbformat.NotebookNode) -> str:
+    """The executed notebook as jupytext writes the .ipynb of a pair, with stable cell ids."""
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
+    nb.metadata.get("jupytext", {}).pop("text_representation", None)  # jupytext keeps it in the .md only
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    return str(jupytext.writes(nb, fmt="ipynb")) + "\n"

@@ -13,22 +13,23 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
-import importlib.util
 import ctypes
+import importlib.util
 import json
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 from . import provenance, runs, staleness
-from .chapters import Chapter, ChapterNotFound, select
+from .chapters import Chapter, ChapterNotFound, dumps, select
 
 #: Per-cell limit unless a chapter's front matter sets ``nvbook: {timeout: N}``.
 DEFAULT_CELL_TIMEOUT_S = 600
@@ -36,6 +37,10 @@ DEFAULT_CELL_TIMEOUT_S = 600
 HEARTBEAT_S = 30
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+#: Says which GPU this machine has, or None.
+GpuCheck = Callable[[], "str | None"]
 
 
 class ExecutionFailed(RuntimeError):
@@ -47,15 +52,7 @@ def _say(message: str) -> None:
 
 
 def find_gpu() -> str | None:
-    """A short description of the first NVIDIA GPU, or None when there is none."""
-    exe = shutil.which("nvidia-smi")
-    if exe:
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=30, check=False).stdout
-            for line in out.splitlines():
-                if line.startswith("GPU "):
-                    return line.split(":", 1)[1].split("(UUID")[0].strip()
-    # No nvidia-smi (some containers): ask the driver directly.
+    """How many CUDA devices the driver sees, or None when there is none (or no driver)."""
     try:
         cuda = ctypes.CDLL("libcuda.so.1")
     except OSError:
@@ -77,7 +74,7 @@ class _Progress:
 
     def __init__(self, chapter: Chapter, nb: nbformat.NotebookNode):
         self.chapter = chapter
-        self.code_index = {}  # notebook cell index -> 1-based code cell number
+        self.code_index: dict[int, int] = {}  # notebook cell index -> 1-based code cell number
         for i, cell in enumerate(nb.cells):
             if cell.cell_type == "code":
                 self.code_index[i] = len(self.code_index) + 1
@@ -90,16 +87,16 @@ class _Progress:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._heartbeat, daemon=True)
 
-    def __enter__(self):
+    def __enter__(self) -> _Progress:  # noqa: PYI034 (typing.Self needs Python 3.11)
         _say(f"[{self.chapter.name}] executing {self.n} code cells in a fresh kernel")
         self._thread.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
 
-    def _heartbeat(self):
+    def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT_S):
             if self.current is not None and time.perf_counter() - self.cell_t0 >= HEARTBEAT_S / 2:
                 _say(
@@ -111,12 +108,12 @@ class _Progress:
     def elapsed(self) -> float:
         return time.perf_counter() - self.t0
 
-    def on_cell_start(self, cell, cell_index, **_):
+    def on_cell_start(self, cell_index: int, **_: object) -> None:
         if cell_index in self.code_index:
             self.current = self.last = cell_index
             self.cell_t0 = time.perf_counter()
 
-    def on_cell_executed(self, cell, cell_index, **_):
+    def on_cell_executed(self, cell_index: int, **_: object) -> None:
         if cell_index in self.code_index:
             took = time.perf_counter() - self.cell_t0
             self.cell_times[cell_index] = took
@@ -148,14 +145,14 @@ def _failure(chapter: Chapter, progress: _Progress, what: str, detail: str) -> E
 
 
 @contextlib.contextmanager
-def _removed(folder: str):
+def _removed(folder: str) -> Iterator[None]:
     try:
         yield
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _probe(client) -> dict:
+def _probe(client: Any) -> dict[str, Any]:
     """Run the provenance probe in the chapter's kernel; its record, read from stdout."""
     cell = nbformat.v4.new_code_cell(provenance.probe_source())
     nb = client.nb
@@ -165,15 +162,18 @@ def _probe(client) -> dict:
     finally:
         nb.cells.pop()
     text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
-    return json.loads(text.strip().splitlines()[-1])
+    record: dict[str, Any] = json.loads(text.strip().splitlines()[-1])
+    return record
 
 
-def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: str | None = None):
+def run_chapter(
+    chapter: Chapter, *, timeout: int | None = None, kernel_name: str | None = None
+) -> nbformat.NotebookNode:
     """Execute one chapter and return the executed notebook with its provenance."""
     try:
         from nbclient import NotebookClient
-        from traitlets.config import Config
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+        from traitlets.config import Config
     except ImportError as exc:
         raise ExecutionFailed(
             f"nvbook execute needs nbclient and ipykernel ({exc}); "
@@ -202,7 +202,7 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
         try:
             with client.setup_kernel():
                 start = _probe(client)
-                info = client.wait_for_reply(client.kc.kernel_info())
+                info: Any = client.wait_for_reply(client.kc.kernel_info())  # type: ignore[union-attr]
                 nb.metadata["language_info"] = info["content"]["language_info"]
                 for index, cell in enumerate(nb.cells):
                     client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
@@ -219,6 +219,7 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
             raise _failure(chapter, progress, type(exc).__name__, str(exc)) from None
     wall = progress.elapsed
 
+    walls = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -227,18 +228,20 @@ def run_chapter(chapter: Chapter, *, timeout: int | None = None, kernel_name: st
             progress.last = i
             tb = "\n".join(errors[0].get("traceback", []))
             raise _failure(chapter, progress, "the cell stored an error output", tb)
-        cell.metadata["nvbook"] = {"wall_s": round(progress.cell_times.get(i, 0.0), 3)}
+        walls.append(round(progress.cell_times.get(i, 0.0), 3))
         cell.metadata.pop("execution", None)  # nbclient's timestamps: noise in diffs
 
     prov = provenance.from_probes(start, end)
     prov.update(
         code_hash=staleness.code_hash(nb),
+        inputs=staleness.input_digests(chapter, nb),
         wall_s=round(wall, 1),
+        cell_wall_s=walls,
         code_cells=progress.n,
         kernel=kernel_name,
         cell_timeout_s=timeout,
     )
-    nb.metadata.setdefault("nvbook", {})["provenance"] = prov
+    nb.metadata[staleness.PROVENANCE_KEY] = prov
     return nb
 
 
@@ -287,7 +290,7 @@ def _require_packages(chapter: Chapter) -> None:
         )
 
 
-def _require_gpu(chapter: Chapter, gpu_check) -> None:
+def _require_gpu(chapter: Chapter, gpu_check: GpuCheck) -> None:
     _require_packages(chapter)
     if chapter.requires_gpu():
         gpu = gpu_check()
@@ -302,7 +305,7 @@ def _require_gpu(chapter: Chapter, gpu_check) -> None:
 
 
 def execute(
-    chapter: Chapter, *, timeout: int | None = None, gpu_check=find_gpu, run: str | None = None
+    chapter: Chapter, *, timeout: int | None = None, gpu_check: GpuCheck = find_gpu, run: str | None = None
 ) -> Path:
     """Execute a chapter and, only if everything succeeded, replace its stored notebook.
 
@@ -311,8 +314,8 @@ def execute(
     """
     _require_gpu(chapter, gpu_check)
     nb = run_chapter(chapter, timeout=timeout)
-    staleness.write_atomically(chapter.ipynb, staleness.dumps(nb))
-    wall = nb.metadata["nvbook"]["provenance"]["wall_s"]
+    staleness.write_atomically(chapter.ipynb, dumps(nb))
+    wall = staleness.stored_provenance(nb)["wall_s"]
     _say(f"[{chapter.name}] OK in {wall:.0f} s: wrote {chapter.ipynb.as_posix()}")
     docs = chapter.md.parent.parent
     stored = runs.record(docs, run or runs.default_name(staleness.stored_provenance(nb)), chapter.name, nb)
@@ -320,7 +323,9 @@ def execute(
     return chapter.ipynb
 
 
-def reproduce(chapter: Chapter, *, timeout: int | None = None, gpu_check=find_gpu, record: str | None = None) -> None:
+def reproduce(
+    chapter: Chapter, *, timeout: int | None = None, gpu_check: GpuCheck = find_gpu, record: str | None = None
+) -> None:
     """Run a chapter without touching its stored outputs; print its comparisons next to the book's."""
     _require_gpu(chapter, gpu_check)
     book = chapter.read_executed()
@@ -336,7 +341,7 @@ def reproduce(chapter: Chapter, *, timeout: int | None = None, gpu_check=find_gp
         _say(f"[{chapter.name}] recorded this run in {stored.as_posix()}")
 
 
-def main(argv: list[str] | None = None, *, gpu_check=find_gpu) -> int:
+def main(argv: list[str] | None = None, *, gpu_check: GpuCheck = find_gpu) -> int:
     parser = argparse.ArgumentParser(
         prog="nvbook execute", description="Execute chapters on this machine's GPU and store their outputs."
     )
@@ -356,9 +361,6 @@ def main(argv: list[str] | None = None, *, gpu_check=find_gpu) -> int:
         chapters = select(args.docs, args.chapters)
     except ChapterNotFound as exc:
         _say(f"nvbook execute: {exc}")
-        return 2
-    if not chapters:
-        _say(f"nvbook execute: no chapters under {args.docs}")
         return 2
     failed, done = [], []
     for chapter in chapters:

@@ -6,15 +6,16 @@ It imports CuPy only if the chapter already did (chapters import nvmath-python f
 prints one JSON object.
 """
 
-import datetime
+import datetime as dt
 import json
 import os
 import platform
 import sys
 from importlib import metadata
+from typing import Any
 
 
-def _nvml():
+def _nvml() -> dict[str, Any]:
     """GPU facts and state from NVML, or {} without a GPU or nvidia-ml-py."""
     try:
         import pynvml
@@ -25,7 +26,7 @@ def _nvml():
     except pynvml.NVMLError:
         return {}
 
-    def get(fn, *args):
+    def get(fn: Any, *args: Any) -> Any:
         try:
             value = fn(*args)
         except pynvml.NVMLError:
@@ -69,7 +70,7 @@ def _nvml():
     return {"gpus": gpus, "cuda_driver_api": f"{cuda // 1000}.{(cuda % 1000) // 10}" if cuda else None}
 
 
-def _cuda_runtime():
+def _cuda_runtime() -> str | None:
     cupy = sys.modules.get("cupy")
     if cupy is None:
         return None
@@ -80,7 +81,7 @@ def _cuda_runtime():
     return f"{v // 1000}.{(v % 1000) // 10}"
 
 
-def _cpu():
+def _cpu() -> dict[str, Any]:
     model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -93,8 +94,8 @@ def _cpu():
     return {"model": model, "logical_cores": os.cpu_count()}
 
 
-def probe():
-    now = datetime.datetime.now(datetime.timezone.utc)
+def probe() -> dict[str, Any]:
+    now = dt.datetime.now(dt.timezone.utc)
     nvml = _nvml()
     packages = sorted(
         {f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"]},

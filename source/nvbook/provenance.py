@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 #: Distribution names to report, with the label shown on the page. The first
 #: installed name of each tuple wins (CuPy ships as cupy-cuda13x, cupy-cuda12x...).
@@ -44,17 +45,15 @@ def _versions(environment: list[str]) -> dict[str, str | None]:
     for item in environment:
         name, _, version = item.partition("==")
         installed[name.lower().replace("_", "-")] = version
-    return {
-        label: next((installed[n] for n in names if n in installed), None) for label, names in PACKAGES.items()
-    }
+    return {label: next((installed[n] for n in names if n in installed), None) for label, names in PACKAGES.items()}
 
 
-def _state(gpu: dict) -> dict:
+def _state(gpu: dict[str, Any]) -> dict[str, Any]:
     keys = ("sm_mhz", "mem_mhz", "temperature_c", "throttle")
     return {k: gpu.get(k) for k in keys}
 
 
-def from_probes(start: dict, end: dict) -> dict:
+def from_probes(start: dict[str, Any], end: dict[str, Any]) -> dict[str, Any]:
     """One provenance record from the probes taken at a chapter's start and end."""
     gpus = end.get("gpus") or start.get("gpus") or []
     first = gpus[0] if gpus else None
@@ -83,7 +82,7 @@ def from_probes(start: dict, end: dict) -> dict:
     }
 
 
-def probe(python: str | None = None, timeout: float = 120) -> dict:
+def probe(python: str | None = None, timeout: float = 120) -> dict[str, Any]:
     """This machine's provenance, probed in the interpreter ``python`` (default: this one)."""
     out = subprocess.run(
         [python or sys.executable, str(PROBE)], capture_output=True, text=True, timeout=timeout, check=True
@@ -97,7 +96,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def summary(prov: dict) -> list[tuple[str, str]]:
+def summary(prov: dict[str, Any]) -> list[tuple[str, str]]:
     """The provenance as (label, value) pairs for the page banner, most important first."""
     items: list[tuple[str, str]] = []
     gpu = prov.get("gpu")

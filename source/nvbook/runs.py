@@ -8,10 +8,13 @@ on the same GPU kind, a run on another GPU. ``compare`` sets two runs side by si
 
 from __future__ import annotations
 
-import datetime as _dt
+import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import Any
+
+from nbformat import NotebookNode
 
 from . import staleness
 
@@ -21,11 +24,11 @@ RUNS_DIR = "runs"
 AGREEMENT = 0.10
 
 
-def rows_of(nb) -> list[dict]:
+def rows_of(nb: NotebookNode) -> list[dict[str, Any]]:
     """The result rows a chapter's executed notebook published."""
     from .results import MIME
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
@@ -34,15 +37,15 @@ def rows_of(nb) -> list[dict]:
     return rows
 
 
-def default_name(prov: dict) -> str:
+def default_name(prov: dict[str, Any]) -> str:
     """``YYYY-MM-DD-<gpu>``, e.g. ``2026-11-25-h100-80gb-hbm3``."""
     gpu = (prov.get("gpu") or {}).get("name", "cpu")
     slug = re.sub(r"[^a-z0-9]+", "-", gpu.lower().replace("nvidia", "")).strip("-")
-    date = prov.get("date") or _dt.date.today().isoformat()
+    date = prov.get("date") or dt.date.today().isoformat()
     return f"{date}-{slug}"
 
 
-def record(docs: Path, run: str, chapter_name: str, nb) -> Path:
+def record(docs: Path, run: str, chapter_name: str, nb: NotebookNode) -> Path:
     """Store the rows and provenance of an executed chapter as run ``run``."""
     path = Path(docs) / RUNS_DIR / run / f"{chapter_name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,7 +58,7 @@ def record(docs: Path, run: str, chapter_name: str, nb) -> Path:
     return path
 
 
-def load(docs: Path, run: str) -> dict[str, dict]:
+def load(docs: Path, run: str) -> dict[str, dict[str, Any]]:
     """{chapter: record} of one run; raises FileNotFoundError naming the run."""
     folder = Path(docs) / RUNS_DIR / run
     if not folder.is_dir():
@@ -64,25 +67,48 @@ def load(docs: Path, run: str) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
 
 
-def all_runs(docs: Path) -> dict[str, dict[str, dict]]:
+def all_runs(docs: Path) -> dict[str, dict[str, dict[str, Any]]]:
     """Every recorded run, by name."""
     root = Path(docs) / RUNS_DIR
     return {p.name: load(docs, p.name) for p in sorted(root.glob("*")) if p.is_dir()}
 
 
-def row_key(row: dict) -> tuple[str, str, str]:
+def same_code(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two provenance records of runs of the same code cells (same code hash)."""
+    return bool(a.get("code_hash")) and a.get("code_hash") == b.get("code_hash")
+
+
+def is_same_run(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two provenance records of one execution (the published run is recorded too)."""
+    return a.get("timestamp_utc") == b.get("timestamp_utc")
+
+
+def other_runs(docs: Path, chapter: str, published: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(run name, record) of every recorded run of this chapter's code but the published one."""
+    return [
+        (name, record[chapter])
+        for name, record in all_runs(docs).items()
+        if chapter in record
+        and same_code(record[chapter].get("provenance", {}), published)
+        and not is_same_run(record[chapter].get("provenance", {}), published)
+    ]
+
+
+def row_key(row: dict[str, Any]) -> tuple[str, str, str]:
     return (row["chapter"], row["operation"], row["peer"])
 
 
-def pair_rows(a: dict[str, dict], b: dict[str, dict]) -> list[tuple[dict, dict | None]]:
+def pair_rows(
+    a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """Rows of run a with the matching row of run b (same chapter, operation and peer)."""
     b_rows = {row_key(r): r for rec in b.values() for r in rec["rows"]}
     return [(r, b_rows.get(row_key(r))) for rec in a.values() for r in rec["rows"]]
 
 
-def agreement(a: dict, b: dict) -> float:
+def agreement(a: dict[str, Any], b: dict[str, Any]) -> float:
     """Ratio of two rows' speedups (b over a)."""
-    return b["speedup"] / a["speedup"]
+    return float(b["speedup"]) / float(a["speedup"])
 
 
 def compare_table(docs: Path, run_a: str, run_b: str) -> tuple[list[str], int]:
@@ -126,15 +152,19 @@ def _verdict(book: float, yours: float, spread: float) -> str:
     return "faster" if change < 0 else "slower"
 
 
-def reproduce_table(book: list[dict], book_prov: dict, yours: list[dict], your_prov: dict) -> list[str]:
+def reproduce_table(
+    book: list[dict[str, Any]], book_prov: dict[str, Any], yours: list[dict[str, Any]], your_prov: dict[str, Any]
+) -> list[str]:
     """Each comparison as book vs yours: times, speedups, their ratio and a verdict."""
     book_gpu = (book_prov.get("gpu") or {}).get("name", "?")
     your_gpu = (your_prov.get("gpu") or {}).get("name", "?")
     lines = [
         f"book: {book_gpu}, {book_prov.get('date', '?')}    yours: {your_gpu}, {your_prov.get('date', '?')}",
         "",
-        f"{'operation':40} {'peer':22} {'book ms':>9} {'your ms':>9} {'book x':>7} {'your x':>7} "
-        f"{'ratio':>6}  verdict",
+        (
+            f"{'operation':40} {'peer':22} {'book ms':>9} {'your ms':>9} {'book x':>7} {'your x':>7} "
+            f"{'ratio':>6}  verdict"
+        ),
     ]
     mine = {(r["operation"], r["peer"]): r for r in yours}
     for b in book:

@@ -1,27 +1,31 @@
-"""Decide whether a chapter's stored outputs still belong to its code.
+"""Decide whether a chapter's stored outputs still belong to its code, and whether its pair agrees.
 
-The outputs of a chapter depend on its code cells and on the kernel that ran
-them, not on its prose. ``code_hash`` digests exactly those; ``nvbook execute``
-stores the digest with the outputs, and the site build and the tests recompute
-it from the ``.md`` and refuse a mismatch. Prose edits keep the digest, and
-``merge`` carries them into the executed notebook without a GPU.
+The outputs of a chapter depend on its code cells, its kernel and the files its code reads,
+not on its prose. ``code_hash`` digests the code and kernel; ``nvbook execute`` stores it with
+the digests of the files the code names (``inputs``). The checks recompute them from the
+``.md`` and the ``.ipynb`` and refuse a mismatch. Prose reaches the ``.ipynb`` through
+jupytext (``jupytext --sync``); a pair whose cells differ is reported with that fix.
 """
 
 from __future__ import annotations
 
-import copy
+import ast
 import dataclasses
 import enum
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
-import nbformat
+from nbformat import NotebookNode
 
 from .chapters import Chapter, DamagedNotebook
 
 #: Bump when the digest's definition changes, so old digests read as stale.
 HASH_SCHEME = "nvbook-code-v1"
+#: Where the provenance record lives in an executed notebook's metadata (jupytext keeps it
+#: out of the .md: only ``nvbook``, ``kernelspec`` and ``jupytext`` pass its filter).
+PROVENANCE_KEY = "nvbook_provenance"
 
 
 def execute_command(chapter: Chapter) -> str:
@@ -31,33 +35,69 @@ def execute_command(chapter: Chapter) -> str:
 
 def _normalise(source: str) -> str:
     # Trailing spaces and blank lines never change what a cell computes.
-    lines = [line.rstrip() for line in source.strip("\n").splitlines()]
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in source.strip("\n").splitlines())
 
 
-def code_sources(nb: nbformat.NotebookNode) -> list[str]:
-    return [_normalise(c.source) for c in nb.cells if c.cell_type == "code"]
-
-
-def code_hash(nb: nbformat.NotebookNode) -> str:
+def code_hash(nb: NotebookNode) -> str:
     """Digest of the kernel name and every code cell's source, in order."""
     h = hashlib.sha256(HASH_SCHEME.encode())
-    kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
-    h.update(b"\0kernel\0" + kernel.encode())
-    for source in code_sources(nb):
-        h.update(b"\0cell\0" + source.encode())
+    h.update(b"\0kernel\0" + nb.metadata.get("kernelspec", {}).get("name", "python3").encode())
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            h.update(b"\0cell\0" + _normalise(cell.source).encode())
     return h.hexdigest()
 
 
-def stored_provenance(nb: nbformat.NotebookNode | None) -> dict:
-    if nb is None:
-        return {}
-    return dict(nb.metadata.get("nvbook", {}).get("provenance", {}))
+def input_digests(chapter: Chapter, nb: NotebookNode) -> dict[str, str]:
+    """{path: sha256} of every file, relative to the chapter's folder, that a code cell names."""
+    found: dict[str, str] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue  # IPython syntax: the kernel runs it, the file names in it are not followed
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and 0 < len(node.value) < 200:
+                path = chapter.md.parent / node.value
+                if "\n" not in node.value and path.is_file():
+                    found[node.value] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def stored_provenance(nb: NotebookNode | None) -> dict[str, Any]:
+    """The provenance record of an executed notebook ({} when it has none)."""
+    return {} if nb is None else dict(nb.metadata.get(PROVENANCE_KEY, {}))
+
+
+def _cells(nb: NotebookNode) -> list[tuple[str, str, dict[str, Any]]]:
+    # Blank lines that end a cell are not kept alike by jupytext's two readers.
+    return [
+        (c.cell_type, c.source.rstrip(), {k: v for k, v in c.metadata.items() if k != "execution"}) for c in nb.cells
+    ]
+
+
+def pair_difference(source: NotebookNode, executed: NotebookNode) -> str | None:
+    """Where the ``.md`` and the ``.ipynb`` of a pair first differ, or None when they agree."""
+    a, b = _cells(source), _cells(executed)
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            what = "cell type" if x[0] != y[0] else "source" if x[1] != y[1] else "metadata"
+            return f"cell {i + 1} ({x[0]}) differs in its {what}"
+    if len(a) != len(b):
+        return f"the .md has {len(a)} cells, the .ipynb {len(b)}"
+    if source.metadata.get("nvbook") != executed.metadata.get("nvbook"):
+        return "the front matter's nvbook settings differ"
+    return None
 
 
 class State(enum.Enum):
+    """What a check found for one chapter."""
+
     FRESH = "fresh"
     STALE = "stale"
+    UNSYNCED = "not synced"
     UNEXECUTED = "never executed"
     UNRECORDED = "no provenance"
     DAMAGED = "damaged"
@@ -65,12 +105,12 @@ class State(enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class Status:
+    """The state of one chapter, with what the message needs and the executed notebook read."""
+
     chapter: Chapter
     state: State
-    current_hash: str
-    stored_hash: str | None
-    executed_on: str | None
-    problem: str = ""
+    detail: str = ""
+    executed: NotebookNode | None = dataclasses.field(default=None, repr=False)
 
     @property
     def fresh(self) -> bool:
@@ -78,94 +118,66 @@ class Status:
 
     def message(self) -> str:
         """One paragraph naming the chapter, what is wrong and the command that fixes it."""
+        name, ipynb = self.chapter.name, self.chapter.ipynb.as_posix()
         fix = f"Execute it again on a GPU machine: {execute_command(self.chapter)}"
-        md = self.chapter.md.as_posix()
         if self.state is State.UNEXECUTED:
-            return f"Chapter {self.chapter.name} has no executed notebook ({self.chapter.ipynb.name}). {fix}"
-        if self.state is State.DAMAGED:
-            return f"Chapter {self.chapter.name}: {self.problem}"
+            return f"Chapter {name} has no executed notebook ({self.chapter.ipynb.name}). {fix}"
         if self.state is State.UNRECORDED:
             return (
-                f"Chapter {self.chapter.name}: {self.chapter.ipynb.as_posix()} holds no provenance record, so it "
-                f"was not written by `nvbook execute` (or its metadata was stripped). {fix}"
+                f"Chapter {name}: {ipynb} holds no provenance record, so it was not written by "
+                f"`nvbook execute` (or its metadata was stripped). {fix}"
             )
         if self.state is State.STALE:
-            when = f" on {self.executed_on}" if self.executed_on else ""
+            return f"Chapter {name} is stale: {self.detail}. {fix}"
+        if self.state is State.UNSYNCED:
             return (
-                f"Chapter {self.chapter.name} is stale: the code cells of {md} changed after its "
-                f"outputs were produced{when} (code hash now {self.current_hash[:12]}, "
-                f"outputs made from {str(self.stored_hash)[:12]}). {fix}"
+                f"Chapter {name}: {self.chapter.md.as_posix()} and {ipynb} are not in sync ({self.detail}). "
+                f"Run `jupytext --sync {self.chapter.md.as_posix()}` (the pre-commit hook does it)."
             )
-        return f"Chapter {self.chapter.name} is up to date (code hash {self.current_hash[:12]})."
+        return f"Chapter {name}: {self.detail}" if self.detail else f"Chapter {name} is up to date."
 
 
 def status(chapter: Chapter) -> Status:
+    """Check one chapter: damaged, never executed, unrecorded, stale, out of sync, or fresh."""
     try:
-        current = code_hash(chapter.read_source())
+        source = chapter.read_source()
         executed = chapter.read_executed()
     except DamagedNotebook as exc:
-        return Status(chapter, State.DAMAGED, "", None, None, str(exc))
+        return Status(chapter, State.DAMAGED, str(exc))
+    if executed is None:
+        return Status(chapter, State.UNEXECUTED)
     prov = stored_provenance(executed)
     stored = prov.get("code_hash")
-    if executed is None:
-        state = State.UNEXECUTED
-    elif not stored:
-        state = State.UNRECORDED
-    elif stored == current and code_hash(executed) == current:
-        state = State.FRESH
-    else:
-        state = State.STALE
-    return Status(chapter, state, current, stored, prov.get("date"))
+    if not stored:
+        return Status(chapter, State.UNRECORDED, executed=executed)
+    when = f" on {prov['date']}" if prov.get("date") else ""
+    for where, nb in ((chapter.md, source), (chapter.ipynb, executed)):
+        if code_hash(nb) != stored:
+            detail = f"the code cells of {where.as_posix()} changed after its outputs were produced{when}"
+            return Status(chapter, State.STALE, detail, executed)
+    recorded = prov.get("inputs")  # absent in records made before inputs were digested
+    if recorded is not None:
+        changed = sorted(set(recorded.items()) ^ set(input_digests(chapter, source).items()))
+        if changed:
+            files = ", ".join(sorted({path for path, _ in changed}))
+            return Status(chapter, State.STALE, f"files its code reads changed since it ran{when}: {files}", executed)
+    difference = pair_difference(source, executed)
+    if difference:
+        return Status(chapter, State.UNSYNCED, difference, executed)
+    return Status(chapter, State.FRESH, executed=executed)
 
 
 class StaleChapterError(RuntimeError):
-    """Stored outputs do not belong to a chapter's current code."""
+    """Stored outputs do not belong to a chapter's current code, or a pair disagrees."""
 
 
-def require_fresh(chapters: list[Chapter]) -> None:
-    """Raise StaleChapterError naming every chapter whose outputs are stale or missing."""
-    problems = [s.message() for s in map(status, chapters) if not s.fresh]
+def require_fresh(chapters: list[Chapter]) -> list[Status]:
+    """Every chapter's status; raise StaleChapterError naming each one that is not fresh."""
+    found = [status(c) for c in chapters]
+    problems = [s.message() for s in found if not s.fresh]
     if problems:
         raise StaleChapterError("\n".join(problems))
-
-
-def merge(source: nbformat.NotebookNode, executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The executed notebook with the prose (and cell metadata) of the current source.
-
-    Code cells pair up one to one; call only when both have the same code hash.
-    """
-    if code_sources(source) != code_sources(executed):
-        raise StaleChapterError("merge needs notebooks with identical code cells")
-    executed_code = iter(c for c in executed.cells if c.cell_type == "code")
-    cells = []
-    for cell in source.cells:
-        new = copy.deepcopy(cell)
-        if cell.cell_type == "code":
-            ran = next(executed_code)
-            new.outputs = copy.deepcopy(ran.outputs)
-            new.execution_count = ran.get("execution_count")
-            if "nvbook" in ran.metadata:
-                new.metadata["nvbook"] = copy.deepcopy(ran.metadata["nvbook"])
-        new["id"] = f"cell-{len(cells):03d}"
-        cells.append(new)
-    merged = copy.deepcopy(executed)
-    merged.cells = cells
-    for key, value in source.metadata.items():
-        if key != "nvbook":
-            merged.metadata[key] = copy.deepcopy(value)
-    nvbook_meta = dict(source.metadata.get("nvbook", {}))
-    nvbook_meta["provenance"] = stored_provenance(executed)
-    merged.metadata["nvbook"] = nvbook_meta
-    return merged
-
-
-def dumps(nb: nbformat.NotebookNode) -> str:
-    """Serialise a notebook the same way every time (stable ids, trailing newline)."""
-    nb = copy.deepcopy(nb)
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"cell-{i:03d}"
-    nb.nbformat, nb.nbformat_minor = 4, 5
-    return nbformat.writes(nb) + "\n"
+    return found
 
 
 class WriteFailed(OSError):
@@ -193,18 +205,3 @@ def write_atomically(path: Path, text: str) -> None:
                 "Free some space (or fix the permissions) and run again."
             ) from exc
         raise
-
-
-def sync(chapter: Chapter) -> bool:
-    """Carry prose edits from the ``.md`` into the ``.ipynb``. True if the file changed.
-
-    A stale or unexecuted chapter is left alone (its outputs need a GPU run).
-    """
-    st = status(chapter)
-    if not st.fresh:
-        return False
-    merged = dumps(merge(chapter.read_source(), chapter.read_executed()))
-    if merged == chapter.ipynb.read_text(encoding="utf-8"):
-        return False
-    write_atomically(chapter.ipynb, merged)
-    return True
