@@ -8,11 +8,12 @@ Without a browser these tests are skipped, unless NVBOOK_REQUIRE_BROWSER=1 (set 
 from __future__ import annotations
 
 import functools
+import gzip
 import http.server
 import os
 import shutil
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from conftest import ROOT
@@ -129,3 +130,99 @@ def test_missing_page_gets_the_404_page(page, site_url):
     response = page.goto(f"{site_url}/404.html", wait_until="networkidle")
     assert response.ok
     assert "not found" in page.content().lower()
+
+
+# ---- Readers on phones, with screen readers, on slow links (issue 12) ----------------------
+
+PHONE = {"width": 360, "height": 800}
+#: Everything a chapter page loads, gzipped, at most (images, scripts, fonts, MathJax).
+PAGE_BUDGET = 1_000_000
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def _gzipped_size(real_site, urls, site_url) -> int:
+    total = 0
+    for url in dict.fromkeys(urls):
+        if url.startswith(site_url):
+            path = real_site / unquote(urlsplit(url).path.lstrip("/"))
+            if path.is_file():
+                total += len(gzip.compress(path.read_bytes(), 6))
+    return total
+
+
+def test_no_page_is_wider_than_a_phone_and_chapters_stay_light(phone, site_url, real_site):
+    wide, heavy = [], []
+    for name in _pages(real_site):
+        urls: list[str] = []
+
+        def listener(request, urls=urls):
+            urls.append(request.url)
+
+        phone.on("request", listener)
+        phone.goto(f"{site_url}/{name}", wait_until="networkidle")
+        phone.remove_listener("request", listener)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            wide.append(f"{name}: {width} px")
+        # the "On this page" button and the menu stay on the screen
+        for button in phone.locator("header button.sidebar-toggle").all():
+            box = button.bounding_box()
+            if box is not None and box["x"] + box["width"] > PHONE["width"]:
+                wide.append(f"{name}: a header button at {box['x'] + box['width']:.0f} px")
+        weight = _gzipped_size(real_site, urls, site_url)
+        if weight > PAGE_BUDGET:
+            heavy.append(f"{name}: {weight / 1e6:.2f} MB gzipped")
+    assert wide == [], "pages wider than a 360 px screen"
+    assert heavy == [], "pages over the weight budget"
+
+
+def test_wide_tables_scroll_inside_their_box(phone, site_url):
+    phone.goto(f"{site_url}/chapters/01-kernel-fusion.html", wait_until="networkidle")
+    box = phone.locator("div.cell_output .pst-scrollable-table-container").first
+    sizes = box.evaluate("e => [e.scrollWidth, e.clientWidth, getComputedStyle(e).overflowX]")
+    assert sizes[0] > sizes[1] and sizes[2] == "auto", sizes  # it scrolls, the page does not
+
+
+def test_every_figure_has_alt_text_that_says_what_it_shows(real_site):
+    from bs4 import BeautifulSoup
+
+    missing = []
+    for name in _pages(real_site):
+        page = BeautifulSoup((real_site / name).read_text(encoding="utf-8"), "html.parser")
+        for img in page.select("article img"):
+            alt = (img.get("alt") or "").strip()
+            if len(alt) < 15 or "_images/" in alt or alt.endswith((".png", ".svg")):
+                missing.append(f"{name}: {img.get('src')} alt={alt!r}")
+    assert missing == []
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_no_serious_violation(browser, site_url, real_site, theme):
+    """Every page in the light theme; in the dark one (colours only differ) a page of each kind."""
+    script = AXE.read_text(encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, color_scheme=theme)
+    pg = context.new_page()
+    found = []
+    pages = _pages(real_site)
+    if theme == "dark":
+        pages = ["index.html", "results.html", "about/building.html", "chapters/01-kernel-fusion.html"]
+    for name in pages:
+        pg.goto(f"{site_url}/{name}", wait_until="networkidle")
+        assert pg.evaluate("document.documentElement.dataset.theme") == theme
+        pg.add_script_tag(content=script)
+        violations = pg.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            ".filter(v => ['serious', 'critical'].includes(v.impact))"
+            ".map(v => v.id + ' (' + v.nodes.length + ')')"
+        )
+        found += [f"{name}: {v}" for v in violations]
+    context.close()
+    assert found == []
