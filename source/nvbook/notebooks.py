@@ -39,12 +39,12 @@ INSTALL = {
     13: (
         '"nvmath-python[cu13-dx,cpu]==1.0.0" nvidia-cudss-cu13==0.8.0.10 cupy-cuda13x==14.2.0 '
         '"numba-cuda[cu13]==0.30.4" "numpy<2.5" scipy matplotlib nvidia-ml-py cupti-python==13.4.0 '
-        "myst-nb==1.4.0 pypardiso==0.4.7 ipykernel nbclient jupytext"
+        "myst-nb==1.4.0 pypardiso==0.4.7 threadpoolctl ipykernel nbclient jupytext"
     ),
     12: (
         '"nvmath-python[cu12-dx,cpu]==1.0.0" nvidia-cudss-cu12==0.8.0.10 cupy-cuda12x==14.2.0 '
         '"numba-cuda[cu12]==0.30.4" "numpy<2.5" scipy matplotlib nvidia-ml-py '
-        "myst-nb==1.4.0 pypardiso==0.4.7 ipykernel nbclient jupytext"
+        "myst-nb==1.4.0 pypardiso==0.4.7 threadpoolctl ipykernel nbclient jupytext"
     ),
 }
 #: Modules the chapters import; the install cell installs only when one is missing.
