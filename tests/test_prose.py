@@ -70,3 +70,21 @@ def test_chapter_prose_has_no_typed_figures(chapter):
         f"{chapter.md}: measured figures must come from the run through glue "
         "(docs/about/authoring.md):\n" + "\n".join(problems)
     )
+
+
+#: The widest code line a chapter may show: the column fits about this much without a
+#: sideways scroll, and it is the formatter's line length (ruff, black).
+CODE_COLUMNS = 88
+
+
+@pytest.mark.parametrize("chapter", BOOK_CHAPTERS, ids=lambda c: c.name)
+def test_chapter_code_fits_the_column(chapter):
+    nb = chapter.read_source()
+    wide = [
+        f"code cell {i}: {len(line)} columns: {line.strip()[:40]}..."
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if len(line) > CODE_COLUMNS
+    ]
+    assert not wide, f"{chapter.md}: code lines wider than {CODE_COLUMNS} columns:\n" + "\n".join(wide)
