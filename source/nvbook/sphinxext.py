@@ -14,7 +14,7 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
-from . import __version__, banner, downloads, staleness, tables
+from . import __version__, banner, downloads, locations, staleness, tables
 from .chapters import find_chapters
 
 HERE = Path(__file__).parent
@@ -58,6 +58,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", load_chapters)
     app.connect("html-page-context", describe_chapter, priority=400)  # before sphinxext-opengraph (500)
     app.add_css_file("nvbook.css")
+    locations.install()  # warnings about a chapter name the .md line, not the .ipynb's
     banner.setup(app, LOADED)
     downloads.setup(app, LOADED)
     tables.setup(app, LOADED)
