@@ -55,6 +55,8 @@ nb_render_image_options = {"align": "center"}
 # MathJax is served from the site itself, not a CDN (readers offline or air-gapped): only
 # tex-chtml.js and its fonts, vendored in _static/mathjax/ (its README says what and why).
 mathjax_path = "mathjax/tex-chtml.js"
+# MathJax typesets a few formulas at a time (no long task on a phone): see the file.
+mathjax_config_path = "_templates/mathjax-startup.js"
 # _templates/layout.html: the theme's layout without the scripts no page needs (see there).
 templates_path = ["_templates"]
 html_theme = "pydata_sphinx_theme"

@@ -8,6 +8,7 @@ banner (:mod:`.banner`), the downloads (:mod:`.downloads`) and the tables (:mod:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,47 @@ def describe_chapter(app: Sphinx, pagename: str, _template: str, context: dict[s
         context["metatags"] += app.builder.templates.render("nvbook/description.html", {"description": description})
 
 
+#: An <img> without a width, and its src.
+_IMG = re.compile(r'<img (?![^>]*\swidth=)([^>]*?)src="([^"]+)"')
+#: The size matplotlib writes on an SVG's root element, in points or pixels.
+_SVG_SIZE = re.compile(rb'<svg[^>]*?\swidth="([\d.]+)(pt|px)?"[^>]*?\sheight="([\d.]+)(pt|px)?"')
+#: Pygments' name, punctuation and whitespace tokens: pydata-sphinx-theme's styles colour
+#: them as the code block's own text in both themes, so the spans change nothing but the
+#: size of the page (they were 6,000 of a chapter's 14,000 elements).
+_PLAIN_TOKEN = re.compile(r'<span class="[npw]">([^<]*)</span>')
+
+
+def _image_size(path: Path) -> tuple[int, int] | None:
+    """Width and height in CSS pixels of an SVG (matplotlib's pt) or a PNG; None if unknown."""
+    try:
+        head = path.read_bytes()[:4096]
+    except OSError:
+        return None
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and len(head) >= 24:
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if (m := _SVG_SIZE.search(head)) is None:
+        return None
+    width, height = (float(v) * (4 / 3 if unit == b"pt" else 1.0) for v, unit in ((m[1], m[2]), (m[3], m[4])))
+    return round(width), round(height)
+
+
+def lighten_page(app: Sphinx, _pagename: str, _template: str, context: dict[str, Any], _doctree: Any) -> None:
+    """Give images their size (no layout shift as they arrive) and drop code spans that style nothing."""
+    body = context.get("body")
+    if not body:
+        return
+    sources = {Path(dest).name: Path(app.srcdir, src) for src, dest in getattr(app.builder, "images", {}).items()}
+
+    def sized(m: re.Match[str]) -> str:
+        source = sources.get(Path(m[2]).name)
+        size = _image_size(source) if source else None
+        return m[0] if size is None else f'<img width="{size[0]}" height="{size[1]}" {m[1]}src="{m[2]}"'
+
+    body = _IMG.sub(sized, body)
+    body = re.sub(r"<pre>.*?</pre>", lambda m: _PLAIN_TOKEN.sub(r"\1", m[0]), body, flags=re.DOTALL)
+    context["body"] = body
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the configuration values, the hooks and the directives."""
     # Launch links (Colab) appear only when this names a GitHub repository holding the book.
@@ -57,6 +99,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", add_paths)
     app.connect("builder-inited", load_chapters)
     app.connect("html-page-context", describe_chapter, priority=400)  # before sphinxext-opengraph (500)
+    app.connect("html-page-context", lighten_page)
     app.add_css_file("nvbook.css")
     locations.install()  # warnings about a chapter name the .md line, not the .ipynb's
     banner.setup(app, LOADED)
