@@ -65,7 +65,10 @@ def is_variable(row: dict[str, Any], ratios: list[tuple[str, float]]) -> bool:
 
 
 def fmt_fraction(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+    """A percentage; below one percent with a decimal, so that a small fraction is not shown as 0%."""
+    if value is None:
+        return "–"
+    return f"{value:.1%}" if 0 < value < 0.01 else f"{value:.0%}"
 
 
 def fmt_spread(value: float | None) -> str:
