@@ -127,9 +127,14 @@ def test_chapter_pages_link_their_downloads_and_no_launch_link_by_default(real_s
         page = _page(real_site, chapter)
         hrefs = [a["href"] for a in page.select(".nvbook-downloads a")]
         assert hrefs == [
-            f"../_downloads/notebooks/{chapter.name}{end}.ipynb" for end in ("", "-exercises", "-solutions")
+            *(f"../_downloads/notebooks/{chapter.name}{end}.ipynb" for end in ("", "-exercises", "-solutions")),
+            f"../_downloads/notebooks/{chapter.name}-packages.txt",
         ]
         assert all((real_site / "chapters" / h).resolve().is_file() for h in hrefs)
+        # the package list is the whole environment of the kernel that ran the chapter
+        packages = (real_site / "chapters" / hrefs[-1]).resolve().read_text(encoding="utf-8").splitlines()
+        environment = chapter.read_executed().metadata[staleness.PROVENANCE_KEY]["environment"]
+        assert [line for line in packages if not line.startswith("#")] == environment
         assert not page.select(".nvbook-colab")  # conf names no repository
 
 

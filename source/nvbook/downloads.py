@@ -1,4 +1,5 @@
-"""Write each chapter's downloads: the executed notebook, its exercises and its solutions.
+"""Write each chapter's downloads: the executed notebook, its exercises, its solutions, and the
+package list of the kernel environment that ran it.
 
 The notebooks come from :mod:`.notebooks`; this module only names them and writes them into
 the built site when the build finished.
@@ -7,6 +8,7 @@ the built site when the build finished.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sphinx.application import Sphinx
 
@@ -23,7 +25,20 @@ def names(chapter: Chapter) -> list[tuple[str, str]]:
         ("executed notebook", f"{chapter.name}.ipynb"),
         ("exercises", f"{chapter.name}-exercises.ipynb"),
         ("solutions", f"{chapter.name}-solutions.ipynb"),
+        ("packages of the run", f"{chapter.name}-packages.txt"),
     ]
+
+
+def package_list(chapter: Chapter, prov: dict[str, Any]) -> str:
+    """The kernel environment's packages (name==version), as ``pip install -r`` reads them."""
+    gpu = (prov.get("gpu") or {}).get("name", "no GPU")
+    head = (
+        f"# The Python packages of the Jupyter kernel that executed {chapter.name}\n"
+        f"# on {prov.get('date', '?')} ({gpu}; Python {prov.get('python', '?')}), as the chapter's\n"
+        "# provenance recorded them. Some came with that machine's image and may not exist on\n"
+        "# a package index; README.md gives the install lines for the chapters' own needs.\n"
+    )
+    return head + "".join(f"{item}\n" for item in prov.get("environment", []))
 
 
 def write(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
@@ -36,8 +51,11 @@ def write(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
             continue
         context = notebooks.Context(docname=docname, titles=titles, docs=Path(app.srcdir))
         made = (notebooks.executed_notebook, notebooks.exercise_notebook, notebooks.solution_notebook)
-        for (_, file), make in zip(names(st.chapter), made, strict=True):
+        *notebook_files, (_, packages) = names(st.chapter)
+        for (_, file), make in zip(notebook_files, made, strict=True):
             (target / file).write_text(dumps(make(st.executed, context)), encoding="utf-8")
+        prov = staleness.stored_provenance(st.executed)
+        (target / packages).write_text(package_list(st.chapter, prov), encoding="utf-8")
 
 
 def setup(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
