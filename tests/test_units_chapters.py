@@ -398,6 +398,15 @@ def test_unclosed_fences_are_found_with_their_line(text, found):
     assert chapters.unclosed_fence(text) == found
 
 
+def test_a_code_block_closes_only_with_a_fence_as_long_as_its_opener():
+    assert chapters.unclosed_fence("````\n```\nx\n````\n") is None  # the inner line is code
+    assert chapters.unclosed_fence("````md\n```python\nx\n```\n````\n") is None
+    assert chapters.unclosed_fence("```\n```python\n```\n") is None  # a fence with text closes nothing
+    assert chapters.unclosed_fence("a\n````\n```\n") == (2, "````")
+    assert chapters.unclosed_fence("````{note}\n```python\nx\n```\n````\n") is None  # directives nest
+    assert chapters.unclosed_fence("````{note}\n```python\nx\n````\n") == (1, "````")  # a longer fence closes
+
+
 def test_an_unclosed_fence_is_named_with_the_line_and_the_fix(chapter):
     edit(chapter.md, "total * 2\n```", "total * 2\n")
     with pytest.raises(DamagedNotebook) as raised:

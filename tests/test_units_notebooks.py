@@ -370,6 +370,12 @@ def test_a_plain_code_block_ends_at_its_first_bare_fence():
     assert md(text) == "```\n```python\n```\n$x$"
 
 
+def test_a_directive_left_open_at_the_end_of_a_cell_keeps_its_last_line():
+    assert md(":::{note}\nOne.\nTwo.") == "> **Note**\n>\n> One.\n> Two."
+    assert md("```{note}\n```{tip}\nx\n```\ny") == "> **Note**\n>\n> > **Tip**\n> >\n> > x\n>\n> y"
+    assert md("```\nx\ny") == "```\nx\ny"  # a plain code block too
+
+
 def test_a_nested_directive_with_the_same_fence_is_kept_inside():
     assert md("```{note}\n```{tip}\nx\n```\ny\n```\nz") == "> **Note**\n>\n> > **Tip**\n> >\n> > x\n>\n> y\n\nz"
     text = "```{note}\n```{tip}\n```{hint}\nx\n```\n```\ny\n```\nz"
@@ -417,14 +423,16 @@ def test_every_download_links_with_the_chapters_context():
         assert make(nb, ctx).cells[1].source == "See [Two](02-b.ipynb).", make.__name__
 
 
-def test_a_solution_within_one_cell_is_replaced_by_an_empty_code_cell():
+def test_a_solution_within_one_cell_leaves_its_empty_code_cell_where_the_solution_was():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("Before.\n```{solution-start} ex\n```\nSecret.\n```{solution-end}\n```\nAfter."),
-        nbformat.v4.new_markdown_cell("Next."),
+        nbformat.v4.new_markdown_cell("Next.\n```{solution-start} ex\n```\nSecret.\n```{solution-end}\n```"),
+        nbformat.v4.new_markdown_cell("Last."),
     ]
     out = notebooks.exercise_notebook(nb)
-    sources = [c.source for c in out.cells[1:]]
-    assert sorted(sources[:2]) == sorted([notebooks.PLACEHOLDER, "Before.\nAfter."])
-    assert sources[2:] == ["Next."]
+    placeholder = notebooks.PLACEHOLDER
+    assert [c.source for c in out.cells[1:]] == ["Before.\n", placeholder, "After.", "Next.\n", placeholder, "Last."]
+    assert [c.cell_type for c in out.cells[1:]] == ["markdown", "code", "markdown", "markdown", "code", "markdown"]
     assert "Secret" not in str(out)
+    nbformat.validate(out)

@@ -88,17 +88,23 @@ _FENCE = re.compile(r"^\s{0,3}(`{3,}|:{3,})(.*)$")
 def unclosed_fence(text: str) -> tuple[int, str] | None:
     """(line, fence) of the first code or directive fence a MyST text never closes, else None."""
     stack: list[tuple[int, str]] = []
+    literal = False  # the innermost fence is a plain code block: only its closing fence counts
     for number, line in enumerate(text.splitlines(), 1):
         match = _FENCE.match(line)
         if match is None:
             continue
         fence, rest = match.groups()
+        closes = bool(stack) and fence[0] == stack[-1][1][0] and len(fence) >= len(stack[-1][1]) and not rest.strip()
+        if literal and not closes:
+            continue  # CommonMark: a code block's shorter or other fences are its content
         if stack and stack[-1][1][0] == "`" and fence[0] != "`":
             continue  # colons inside a code block are code
-        if stack and fence[0] == stack[-1][1][0] and len(fence) >= len(stack[-1][1]) and not rest.strip():
+        if closes:
             stack.pop()
+            literal = False
         elif rest.strip() or fence[0] == "`":
             stack.append((number, fence))
+            literal = fence[0] == "`" and not rest.strip().startswith("{")
     return stack[0] if stack else None
 
 

@@ -242,7 +242,11 @@ class _Converter:
 
     @staticmethod
     def _close(lines: list[str], i: int, marks: str, plain: bool = False) -> int:
-        """Index of the line that closes the fence opened at lines[i] (nested fences skipped)."""
+        """Index of the line that closes the fence opened at lines[i] (nested fences skipped).
+
+        A fence never closed runs to the end of the cell: the index is then ``len(lines)``,
+        one past the last line, which belongs to the block's body.
+        """
         depth = 0
         for j in range(i + 1, len(lines)):
             stripped = lines[j].strip()
@@ -255,7 +259,7 @@ class _Converter:
                     if depth == 0:
                         return j
                     depth -= 1
-        return len(lines) - 1
+        return len(lines)
 
     @staticmethod
     def _body(lines: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -329,11 +333,11 @@ def _add_install_cell(nb: nbformat.NotebookNode) -> None:
 
 
 def _fence_end(lines: list[str], i: int, fence: str) -> int:
-    """Index of the line closing the directive that opens at lines[i]."""
+    """Index of the line closing the directive that opens at lines[i]; ``len(lines)`` if none."""
     for j in range(i + 1, len(lines)):
         if lines[j].strip() == fence:
             return j
-    return len(lines) - 1
+    return len(lines)
 
 
 def _strip_outputs(nb: nbformat.NotebookNode) -> None:
@@ -391,7 +395,8 @@ def exercise_notebook(nb: nbformat.NotebookNode, context: Context | None = None)
                 continue
             cells.append(cell)
             continue
-        kept, lines, i = [], cell.source.splitlines(keepends=True), 0
+        kept: list[str] = []
+        lines, i = cell.source.splitlines(keepends=True), 0
         while i < len(lines):
             line = lines[i]
             start, end = _START.match(line), _END.match(line)
@@ -402,6 +407,12 @@ def exercise_notebook(nb: nbformat.NotebookNode, context: Context | None = None)
             if end:
                 in_solution = False
                 i = _fence_end(lines, i, end.group(1)) + 1
+                if placeholder_due and "".join(kept).strip():  # it began in this cell, after text
+                    before = copy.deepcopy(cell)
+                    before.source = "".join(kept)
+                    cells.extend([before, nbformat.v4.new_code_cell(PLACEHOLDER)])
+                    kept.clear()
+                    placeholder_due = False
                 continue
             if not in_solution:
                 kept.append(line)
