@@ -6,6 +6,7 @@ Fast: synthetic notebooks and run folders in a temporary directory, no kernel, n
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 
 import nbformat
@@ -301,59 +302,101 @@ def test_fractions_and_spreads_format_as_percents_or_a_dash():
     assert results.fmt_fraction(0.01) == "1%"
 
 
-def test_long_labels_are_cut_in_the_middle_to_the_width():
-    assert results._short("abcdef", 6) == "abcdef"
-    assert results._short("abcdefg", 6) == "ab…efg"
-    assert results._short("abcdefgh", 5) == "ab…gh"
-    assert len(results._short("x" * 100, 40)) == 40
+# Labels as long as the book's: a chapter's rows share long beginnings, peers run to several clauses.
+_LONG_ROWS = [
+    _row("matmul 4096³ FP32, NumPy in and out: GPU (specialized API, with copies) vs the best CPU contender",
+         "nvmath generic, CPU, 16 threads", speedup=2.26, chapter="02-b"),
+    _row("64 × relu(A_i@B_i + b_i), (124,1512)@(1512,1024) FP32, one call per product: planned Matmul, "
+         "reset_operands_unchecked + execute (host clock)",
+         "CuPy loop: matmul(out=) + in-place ElementwiseKernel, per product", speedup=0.79, chapter="04-d"),
+    _row("Gaussian blur 1×8192×8192 float32, fastest nvmath-python recipe",
+         "CuPy rfft2, in-place *= h/N, irfft2(norm='forward', overwrite_x=True)", speedup=0.65, chapter="05-e"),
+    _row("3-D Poisson, 262,144 unknowns, FP64: solution, one right-hand side", "MKL PARDISO, SPD, 16 threads",
+         speedup=45.49, chapter="08-h"),
+    _row("o" * 60, "p" * 30),  # a word wider than the chart keeps a line of its own, whole
+]  # fmt: skip
+
+
+def test_chart_labels_are_whole_words_on_lines_above_each_bar():
+    chart = results.chart(_LONG_ROWS)
+    room = chart["width"] - 2 * chart["pad"]
+    below = 0
+    for row, bar in zip(_LONG_ROWS, chart["bars"], strict=True):
+        lines = [line for _, line in bar["lines"]]
+        # every word of the chapter number, operation and peer, in order, none cut: "NN · operation", then "vs peer"
+        assert " ".join(lines).split() == f"{row['chapter'][:2]} · {row['operation']} vs {row['peer']}".split()
+        assert not any("…" in line for line in lines)
+        assert f"{lines[0]} ".startswith(f"{row['chapter'][:2]} · ")
+        assert sum(line.startswith("vs ") for line in lines) == 1
+        # each line fits the chart's width, unless it is a single word too long for any line
+        assert all(results._text_width(line, chart["size"]) <= room or " " not in line for line in lines)
+        # lines go down the page, below the row before and above this row's bar
+        ys = [y for y, _ in bar["lines"]]
+        assert ys == sorted(ys) and ys[0] - chart["size"] >= below and ys[-1] < bar["y"]
+        below = bar["y"] + chart["bar_h"]
+        assert bar["title"] == f"{row['operation']}: {row['speedup']:.2f}x vs {row['peer']}"
+    assert len(chart["bars"][1]["lines"]) > 3  # the longest label takes several lines, none dropped
+    assert chart["bars"][-1]["lines"][1:3] == [(chart["bars"][-1]["lines"][1][0], "o" * 60),
+                                              (chart["bars"][-1]["lines"][2][0], "vs " + "p" * 30)]  # fmt: skip
+    assert below < chart["bottom"] < chart["height"]
+
+
+def test_chart_bars_and_speedups_stay_inside_the_view_box():
+    rows = [*_LONG_ROWS, _row(speedup=100.0), _row(speedup=0.01), _row(speedup=1.0)]
+    chart = results.chart(rows)
+    assert chart["width"] == 400 and chart["size"] == 16  # about 13 px in a 360 px phone's column
+    for bar in chart["bars"]:
+        assert chart["ticks"][0][0] <= bar["x0"] and bar["x0"] + bar["width"] <= chart["width"]
+        assert bar["end"] + results._text_width(bar["speedup"], chart["size"]) <= chart["width"]
+        assert chart["top"] < bar["y"] and bar["y"] + chart["bar_h"] <= chart["bottom"]
+        assert bar["y"] < bar["text_y"] <= bar["y"] + chart["bar_h"]
+    assert chart["bars"][-2]["x0"] == chart["ticks"][0][0]  # below 0.25x: clipped at the axis
+    assert chart["bars"][-1]["width"] == 1  # 1x: a sliver, not nothing
 
 
 def test_chart_places_bars_on_a_log_scale_from_one():
     rows = [_row("win", "CuPy", speedup=4.0), _row("loss", "NumPy", speedup=0.5, chapter="02-b")]
     chart = results.chart(rows)
-    assert {k: chart[k] for k in ("width", "height", "left", "bar_h")} == {
-        "width": 900,
-        "height": 84,
-        "left": 470,
-        "bar_h": 16,
-    }
-    # 0.25x to 32x over the 370 px between the labels and the right margin: 7 doublings.
-    assert chart["ticks"] == [
-        (470.0, "0.25x", False),
-        (522.9, "0.5x", False),
-        (575.7, "1x", True),
-        (628.6, "2x", False),
-        (681.4, "4x", False),
-        (734.3, "8x", False),
-        (787.1, "16x", False),
-        (840.0, "32x", False),
+    # ticks at every fourfold from 0.25x, evenly spaced, with 1x marked
+    assert [(label, one) for _, label, one in chart["ticks"]] == [
+        ("0.25x", False),
+        ("1x", True),
+        ("4x", False),
+        ("16x", False),
     ]
+    xs = [x for x, _, _ in chart["ticks"]]
+    assert chart["ticks"][0][0] == 26.0
+    steps = [b - a for a, b in itertools.pairwise(xs)]
+    assert max(steps) - min(steps) <= 0.2
+    one, four = xs[1], xs[2]
     win, loss = chart["bars"]
-    assert win == {
-        "y": 20,
-        "x0": 575.7,
-        "width": 105.7,
-        "end": 685.4,
-        "win": True,
-        "label": "01 · win vs CuPy",
-        "title": "win: 4.00x vs CuPy",
-        "speedup": "4.00x",
-    }
-    assert (loss["y"], loss["x0"], loss["width"], loss["end"], loss["win"]) == (42, 522.9, 52.8, 579.7, False)
-    assert loss["label"] == "02 · loss vs NumPy"
+    assert win["lines"] == [(46, "01 · win"), (66, "vs CuPy")]
+    assert (win["x0"], win["win"], win["speedup"]) == (one, True, "4.00x")
+    assert abs(win["x0"] + win["width"] - four) <= 0.1 and win["end"] == four + 4
+    assert win["title"] == "win: 4.00x vs CuPy"
+    # a loss runs left from 1x, halfway to 0.25x, and its speedup is written right of the 1x line
+    assert loss["lines"][0][1] == "02 · loss" and loss["win"] is False
+    assert abs(loss["x0"] - (xs[0] + one) / 2) <= 0.1 and abs(loss["x0"] + loss["width"] - one) <= 0.1
+    assert loss["end"] == one + 4
+    assert results.chart([_row(speedup=1.0)])["bars"][0]["win"] is True  # 1x counts as a win (a tie)
 
 
-def test_chart_scale_grows_past_32x_and_keeps_tiny_bars_visible():
-    chart = results.chart([_row(speedup=100.0), _row(speedup=1.0), _row(speedup=0.01)], width=1000)
-    assert chart["width"] == 1000 and chart["height"] == 3 * 22 + 40
-    assert chart["ticks"][-1][1] == "32x" and chart["ticks"][-1][0] < chart["bars"][0]["x0"] + chart["bars"][0]["width"]
-    assert chart["bars"][0]["end"] == 930.1  # the scale ends at 120x (100x and a fifth more) at 940
-    assert chart["bars"][1]["width"] == 1  # 1x: a sliver, not nothing
-    assert chart["bars"][1]["win"] is True  # 1x counts as a win (a tie)
-    assert results.chart([_row(speedup=1.5)])["bars"][0]["win"] is True
-    assert chart["bars"][2]["x0"] == 470.0  # below 0.25x: clipped at the axis
-    assert results.chart([])["ticks"][-1][1] == "32x"
-    assert results.chart([])["height"] == 40
-    long = results.chart([_row("o" * 60, "p" * 30)])["bars"][0]
-    assert long["label"] == f"01 · {'o' * 19}…{'o' * 20} vs {'p' * 10}…{'p' * 11}"
-    assert long["title"] == f"{'o' * 60}: 2.00x vs {'p' * 30}"
+def test_chart_scale_grows_past_16x_in_fourfold_ticks():
+    assert results.chart([])["ticks"][-1][1] == "16x" and results.chart([])["bars"] == []
+    chart = results.chart([_row(speedup=100.0)])
+    assert [label for _, label, _ in chart["ticks"]] == ["0.25x", "1x", "4x", "16x", "64x"]
+    assert chart["ticks"][-1][0] < chart["bars"][0]["x0"] + chart["bars"][0]["width"]
+    assert [label for _, label, _ in results.chart([_row(speedup=300.0)])["ticks"]][-1] == "256x"
+
+
+def test_chart_renders_one_rect_and_title_per_bar_with_labels_as_lines():
+    from nvbook import tables
+
+    chart = results.chart(_LONG_ROWS)
+    svg = tables._TEMPLATES.get_template("nvbook/results-chart.svg").render(chart)
+    assert svg.startswith('<svg class="nvbook-results-chart" viewBox="0 0 400 ')
+    assert 'role="img"' in svg and 'aria-label="Speedup of nvmath-python' in svg
+    assert svg.count("<rect ") == svg.count("<title>") == len(_LONG_ROWS)
+    assert svg.count('class="win"') == 3 and svg.count('class="loss"') == 2
+    assert svg.count("<tspan ") == sum(len(b["lines"]) for b in chart["bars"])
+    assert "irfft2(norm=&#39;forward&#39;, overwrite_x=True)" in svg  # escaped, whole

@@ -75,38 +75,80 @@ def fmt_spread(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
-def _short(text: str, n: int) -> str:
-    """At most n characters, cut in the middle: rows of one chapter share their beginnings."""
-    if len(text) <= n:
-        return text
-    head = (n - 1) // 2
-    return text[:head] + "…" + text[len(text) - (n - 1 - head) :]
+# Advance widths in em, rounded up from DejaVu Sans (the widest of the usual sans-serif faces),
+# so that a wrapped label line measured here is never wider in the reader's font.
+_NARROW = frozenset(" .,:;'\"!|()[]{}ijlrtf-/·³²")
+_WIDER = frozenset("mwMW@%")
+_WIDE = frozenset("×=+^&~<>")
 
 
-def chart(rows: list[dict[str, Any]], width: int = 900) -> dict[str, Any]:
-    """The geometry of a horizontal bar chart of speedups on a log scale (for results-chart.svg)."""
-    bar_h, gap, left, right = 16, 6, 470, 60
-    height = len(rows) * (bar_h + gap) + 40
-    lo, hi = 0.25, max(32.0, max((r["speedup"] for r in rows), default=1) * 1.2)
+def _text_width(text: str, size: float) -> float:
+    """An upper estimate of the rendered width of ``text`` at font size ``size``."""
+    return size * sum(
+        0.42 if c in _NARROW else 1.0 if c in _WIDER else 0.84 if c in _WIDE else 0.78 if c.isupper() else 0.64
+        for c in text
+    )
+
+
+def _wrap(text: str, room: float, size: float) -> list[str]:
+    """``text`` in lines at most ``room`` wide, broken only between words (a longer word keeps a line of its own)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and _text_width(f"{lines[-1]} {word}", size) <= room:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def chart(rows: list[dict[str, Any]], width: int = 400) -> dict[str, Any]:
+    """The geometry of a bar chart of speedups on a log scale (for results-chart.svg).
+
+    Made for a phone's column: each row's label is whole words on lines of their own above a bar
+    the width of the chart ("NN · operation", then "vs peer"), with the speedup after the bar.
+    """
+    size, line_h, bar_h, gap = 16, 20, 16, 18
+    lo, hi = 0.25, max(20.0, max((r["speedup"] for r in rows), default=1) * 1.1)
+    # Room for the first tick's label on the left, and for the widest speedup after its bar on the right.
+    pad, left = 4, 26
+    right = math.ceil(max(_text_width(f"{v:.2f}x", size) for v in [16.0, *(r["speedup"] for r in rows)])) + 8
     span = math.log10(hi) - math.log10(lo)
 
     def x(v: float) -> float:
-        return round(left + (math.log10(max(v, lo)) - math.log10(lo)) / span * (width - left - right), 1)
+        return round(left + (math.log10(min(max(v, lo), hi)) - math.log10(lo)) / span * (width - left - right), 1)
 
-    ticks = [(x(t), f"{t:g}x", t == 1) for t in (0.25, 0.5, 1, 2, 4, 8, 16, 32) if t <= hi]
+    top = 2 * size  # tick labels above the rows, and again below them
+    y = top
     bars = []
-    for i, r in enumerate(rows):
+    for r in rows:
+        room = width - 2 * pad
+        words = _wrap(f"{r['chapter'][:2]} · {r['operation']}", room, size) + _wrap(f"vs {r['peer']}", room, size)
+        lines = [(y + size - 2 + i * line_h, line) for i, line in enumerate(words)]
+        bar_y = y + len(lines) * line_h + 2
         x0, x1 = sorted((x(1), x(r["speedup"])))
         bars.append(
             {
-                "y": 20 + i * (bar_h + gap),
+                "y": bar_y,
                 "x0": x0,
                 "width": max(round(x1 - x0, 1), 1),
                 "end": max(x1, x(1)) + 4,
+                "text_y": bar_y + bar_h - 3,
                 "win": r["speedup"] >= 1,
-                "label": f"{r['chapter'][:2]} · {_short(r['operation'], 40)} vs {_short(r['peer'], 22)}",
+                "lines": lines,
                 "title": f"{r['operation']}: {r['speedup']:.2f}x vs {r['peer']}",
                 "speedup": f"{r['speedup']:.2f}x",
             }
         )
-    return {"width": width, "height": height, "left": left, "bar_h": bar_h, "ticks": ticks, "bars": bars}
+        y = bar_y + bar_h + gap
+    ticks = [(x(t), f"{t:g}x", t == 1) for t in (lo * 4**k for k in range(8)) if t <= hi]
+    return {
+        "width": width,
+        "height": y + size + 4,
+        "size": size,
+        "pad": pad,
+        "top": top - size // 2,
+        "bottom": y,
+        "bar_h": bar_h,
+        "ticks": ticks,
+        "bars": bars,
+    }
