@@ -44,12 +44,10 @@ def repeats(
     timestamp as the stored notebook) is left out.
     """
     found: dict[tuple[str, str, str], list[tuple[str, float]]] = {}
-    for name, record in runs.all_runs(docs).items():
-        for chapter, rec in record.items():
-            published = provenance.get(chapter, {})
-            prov = rec.get("provenance", {})
-            same_gpu = (prov.get("gpu") or {}).get("name") == (published.get("gpu") or {}).get("name")
-            if not same_gpu or not runs.same_code(prov, published) or runs.is_same_run(prov, published):
+    for chapter, published in provenance.items():
+        gpu = (published.get("gpu") or {}).get("name")
+        for name, rec in runs.other_runs(docs, chapter, published):
+            if (rec.get("provenance", {}).get("gpu") or {}).get("name") != gpu:
                 continue
             theirs = {runs.row_key(r): r for r in rec.get("rows", [])}
             for row in rows:
