@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import importlib.util
 import json
+import os
 import re
 import shutil
 import sys
@@ -35,6 +36,9 @@ from .chapters import Chapter, ChapterNotFound, dumps, select
 DEFAULT_CELL_TIMEOUT_S = 600
 #: How often a long-running cell reports that it is still running.
 HEARTBEAT_S = 30
+
+#: CuPy's memory-pool limit in bytes, read by CuPy when the chapter's kernel imports it.
+MEMORY_LIMIT_VARIABLE = "CUPY_GPU_MEMORY_LIMIT"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -124,6 +128,48 @@ class _Progress:
             self.current = None
 
 
+class _MemoryWatch:
+    """The most GPU memory in use (device 0, all processes) while a chapter runs, from NVML.
+
+    Sampled every ``every_s`` seconds in a thread; ``peak_gib`` is None without NVML or a GPU.
+    """
+
+    def __init__(self, every_s: float = 0.02):
+        self.every_s = every_s
+        self.peak: int | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _MemoryWatch:  # noqa: PYI034
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            handle = pynvml.nvmlDeviceGetHandleByIndex(0)
+        except Exception:  # noqa: BLE001 (no nvidia-ml-py, no driver or no GPU: nothing to watch)
+            return self
+
+        def sample() -> None:
+            while True:
+                used = int(pynvml.nvmlDeviceGetMemoryInfo(handle).used)
+                self.peak = max(self.peak or 0, used)
+                if self._stop.wait(self.every_s):
+                    return
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    @property
+    def peak_gib(self) -> float | None:
+        return None if self.peak is None else round(self.peak / 2**30, 2)
+
+
 def _failure(chapter: Chapter, progress: _Progress, what: str, detail: str) -> ExecutionFailed:
     where = ""
     if progress.last is not None:
@@ -198,7 +244,8 @@ def run_chapter(
     progress = _Progress(chapter, nb)
     client.on_cell_start = progress.on_cell_start
     client.on_cell_executed = progress.on_cell_executed
-    with progress, _removed(sockets):
+    watch = _MemoryWatch()
+    with progress, watch, _removed(sockets):
         try:
             with client.setup_kernel():
                 start = _probe(client)
@@ -240,7 +287,11 @@ def run_chapter(
         code_cells=progress.n,
         kernel=kernel_name,
         cell_timeout_s=timeout,
+        gpu_memory_peak_gib=watch.peak_gib,
     )
+    limit = os.environ.get(MEMORY_LIMIT_VARIABLE)
+    if limit:
+        prov["memory_limit_gib"] = round(int(limit) / 2**30, 2)
     nb.metadata[staleness.PROVENANCE_KEY] = prov
     return nb
 
@@ -356,7 +407,15 @@ def main(argv: list[str] | None = None, *, gpu_check: GpuCheck = find_gpu) -> in
         help="leave the stored outputs alone; print each comparison next to the book's",
     )
     parser.add_argument("--record", help="with --reproduce: record this run under docs/runs/RECORD")
+    parser.add_argument(
+        "--memory-limit",
+        type=float,
+        metavar="GIB",
+        help="cap CuPy's memory pool (which nvmath-python allocates from) at GIB GiB, as on a smaller card",
+    )
     args = parser.parse_args(argv)
+    if args.memory_limit:
+        os.environ[MEMORY_LIMIT_VARIABLE] = str(int(args.memory_limit * 2**30))
     try:
         chapters = select(args.docs, args.chapters)
     except ChapterNotFound as exc:
