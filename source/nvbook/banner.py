@@ -7,6 +7,8 @@ so that every link is made by Sphinx, relative to that page.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -14,7 +16,7 @@ from sphinx.application import Sphinx
 from sphinx.util.osutil import relative_uri
 from sphinx.writers.html5 import HTML5Translator
 
-from . import downloads, provenance, staleness
+from . import downloads, execute, provenance, runs, staleness
 
 
 class provenance_banner(nodes.General, nodes.Element):  # type: ignore[misc]  # docutils: untyped
@@ -40,6 +42,35 @@ def colab_url(config: Any, name: str) -> str | None:
     )
 
 
+#: Module a chapter imports -> the package that provides it, where the names differ.
+_PACKAGES = {
+    "cupyx": "cupy", "pynvml": "nvidia-ml-py", "cupti": "cupti-python", "myst_nb": "myst-nb",
+    "nvmath": "nvmath-python", "numba": "numba-cuda", "matplotlib_inline": "matplotlib",
+    "IPython": "ipython", "cuda": "cuda-bindings", "PIL": "pillow",
+}  # fmt: skip
+
+
+def needs(docs: Path, st: staleness.Status) -> list[tuple[str, str]]:
+    """What a chapter needs, from its runs and its imports: (label, text) badges."""
+    if st.executed is None:
+        return []
+    prov = staleness.stored_provenance(st.executed)
+    badges = []
+    memory = runs.memory_needs(docs, st.chapter.name, prov)
+    parts = [f"peak {memory['peak_gib']:.1f} GiB in this run"] if memory["peak_gib"] else []
+    if memory["cap_gib"]:
+        seen = f", peak {memory['cap_peak_gib']:.1f} GiB" if memory["cap_peak_gib"] else ""
+        parts.append(f"passed under a {memory['cap_gib']:g} GiB cap{seen}")
+    if parts:
+        badges.append(("GPU memory", "; ".join(parts)))
+    cc = (prov.get("gpu") or {}).get("compute_capability")
+    if cc:
+        badges.append(("Compute capability", f"ran on {cc}; CUDA 13 supports 7.5 and newer"))
+    modules = execute.imported_modules(st.executed) - set(sys.stdlib_module_names)
+    badges.append(("Packages", ", ".join(sorted({_PACKAGES.get(m, m) for m in modules}, key=str.lower))))
+    return badges
+
+
 def setup(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
     """Register the node and the hook that places it."""
 
@@ -51,6 +82,7 @@ def setup(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
             "gpu": (prov.get("gpu") or {}).get("name"),
             "date": prov.get("date", "?"),
             "summary": provenance.summary(prov),
+            "needs": needs(Path(self.builder.env.srcdir), st),
             "downloads": [(label, f"{downloads.FOLDER}/{file}") for label, file in downloads.names(st.chapter)],
             "colab": colab_url(self.builder.config, st.chapter.name),
             "pathto": lambda target, resource=0: (

@@ -38,16 +38,15 @@ def is_best(row: dict[str, Any]) -> bool:
 def repeats(
     docs: Path, rows: list[dict[str, Any]], provenance: dict[str, dict[str, Any]]
 ) -> dict[tuple[str, str, str], list[tuple[str, float]]]:
-    """For each row, (run, speedup ratio) of every other recorded run on the same GPU model.
+    """For each row, (run, speedup ratio) of every repeat: another recorded run of the same
+    code on the same GPU model under no other limit (a run under a memory cap is not one).
 
-    Only runs of the same code (same code hash) count; the published run itself (same
-    timestamp as the stored notebook) is left out.
+    The published run itself (same timestamp as the stored notebook) is left out.
     """
     found: dict[tuple[str, str, str], list[tuple[str, float]]] = {}
     for chapter, published in provenance.items():
-        gpu = (published.get("gpu") or {}).get("name")
         for name, rec in runs.other_runs(docs, chapter, published):
-            if (rec.get("provenance", {}).get("gpu") or {}).get("name") != gpu:
+            if not runs.is_repeat(published, rec.get("provenance", {})):
                 continue
             theirs = {runs.row_key(r): r for r in rec.get("rows", [])}
             for row in rows:

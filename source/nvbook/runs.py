@@ -83,6 +83,34 @@ def is_same_run(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a.get("timestamp_utc") == b.get("timestamp_utc")
 
 
+def conditions(prov: dict[str, Any]) -> str:
+    """The GPU a run used and any limit it ran under, e.g. 'NVIDIA H100 80GB HBM3, 16 GiB cap'."""
+    text = (prov.get("gpu") or {}).get("name", "?")
+    limit = prov.get("memory_limit_gib")
+    return f"{text}, {limit:g} GiB cap" if limit else text
+
+
+def is_repeat(published: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Another run under the published run's conditions (same GPU model, no other limit)."""
+    return conditions(published) == conditions(other)
+
+
+def memory_needs(docs: Path, chapter: str, published: dict[str, Any]) -> dict[str, Any]:
+    """The GPU memory a chapter's code was seen to use: the published run's peak, and the
+    smallest memory cap a run of the same code passed under (with that run's peak)."""
+    capped = [
+        rec.get("provenance", {})
+        for _, rec in other_runs(docs, chapter, published)
+        if rec.get("provenance", {}).get("memory_limit_gib")
+    ]
+    smallest = min(capped, key=lambda p: p["memory_limit_gib"], default=None)
+    return {
+        "peak_gib": published.get("gpu_memory_peak_gib"),
+        "cap_gib": smallest["memory_limit_gib"] if smallest else None,
+        "cap_peak_gib": smallest.get("gpu_memory_peak_gib") if smallest else None,
+    }
+
+
 def other_runs(docs: Path, chapter: str, published: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(run name, record) of every recorded run of this chapter's code but the published one."""
     return [

@@ -100,7 +100,9 @@ def setup(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
 
     class RunsTable(SphinxDirective):
         """On a chapter page: each published comparison next to every other recorded run of
-        the same code (repeats on the same GPU model, runs on other GPUs), with their ratio."""
+        the same code, repeats first (same GPU model, no limit: they decide "variable"), then
+        runs under other conditions (another GPU, a memory cap), with their speedup ratios.
+        Rows that only another run measured (a smaller problem on a capped run) follow."""
 
         def run(self) -> list[nodes.Node]:
             st = loaded.get(self.env.docname)
@@ -113,15 +115,18 @@ def setup(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
             others = runs.other_runs(docs, st.chapter.name, published)
             if not others:
                 return [nodes.paragraph(text="No other run of this chapter's code is recorded yet.")]
+            others.sort(key=lambda item: not runs.is_repeat(published, item[1].get("provenance", {})))
 
             def label(prov: dict[str, Any]) -> str:
-                return f"{(prov.get('gpu') or {}).get('name', '?')}, {prov.get('date', '?')}"
+                kind = "repeat" if runs.is_repeat(published, prov) else "other conditions"
+                return f"{runs.conditions(prov)}, {prov.get('date', '?')}; {kind}"
 
-            head = ["Operation", "Peer", f"Published run ({label(published)})"]
+            head = ["Operation", "Peer", f"Published run ({runs.conditions(published)}, {published.get('date', '?')})"]
             head += [f"{name} ({label(rec.get('provenance', {}))})" for name, rec in others]
-            head.append("Agreement")
+            head.append("Agreement of the repeats")
+            mine = runs.rows_of(st.executed)
             body = []
-            for row in runs.rows_of(st.executed):
+            for row in mine:
                 cells = [row["operation"], f"{row['peer']} ({row.get('peer_kind', '?')})", f"{row['speedup']:.2f}x"]
                 moved = []
                 for _, rec in others:
@@ -131,7 +136,8 @@ def setup(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
                         continue
                     ratio = runs.agreement(row, theirs)
                     cells.append(f"{theirs['speedup']:.2f}x (ratio {ratio:.2f})")
-                    moved.append(abs(ratio - 1))
+                    if runs.is_repeat(published, rec.get("provenance", {})):
+                        moved.append(abs(ratio - 1))
                 if moved and max(moved) > runs.AGREEMENT:
                     cells.append(f"variable: moved up to {max(moved):.0%}")
                 elif row.get("variable"):
@@ -140,6 +146,14 @@ def setup(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
                 else:
                     cells.append(f"within {runs.AGREEMENT:.0%}" if moved else "–")
                 body.append(cells)
+            published_keys = {runs.row_key(r) for r in mine}
+            for i, (_, rec) in enumerate(others):
+                for r in rec.get("rows", []):
+                    if runs.row_key(r) in published_keys:
+                        continue
+                    cells = [r["operation"], f"{r['peer']} ({r.get('peer_kind', '?')})", "–"]
+                    cells += ["–"] * i + [f"{r['speedup']:.2f}x (only this run)"] + ["–"] * (len(others) - i - 1)
+                    body.append([*cells, "–"])
             return [table(head, body, "nvbook-runs")]
 
     app.add_directive("nvbook-runs", RunsTable)
