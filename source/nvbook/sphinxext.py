@@ -9,9 +9,15 @@ banner (:mod:`.banner`), the downloads (:mod:`.downloads`) and the tables (:mod:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
+from pygments.filter import Filter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.token import Name, Punctuation, Text, Whitespace
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
@@ -50,14 +56,8 @@ def describe_chapter(app: Sphinx, pagename: str, _template: str, context: dict[s
         context["metatags"] += app.builder.templates.render("nvbook/description.html", {"description": description})
 
 
-#: An <img> without a width, and its src.
-_IMG = re.compile(r'<img (?![^>]*\swidth=)([^>]*?)src="([^"]+)"')
 #: The size matplotlib writes on an SVG's root element, in points or pixels.
 _SVG_SIZE = re.compile(rb'<svg[^>]*?\swidth="([\d.]+)(pt|px)?"[^>]*?\sheight="([\d.]+)(pt|px)?"')
-#: Pygments' name, punctuation and whitespace tokens: pydata-sphinx-theme's styles colour
-#: them as the code block's own text in both themes, so the spans change nothing but the
-#: size of the page (they were 6,000 of a chapter's 14,000 elements).
-_PLAIN_TOKEN = re.compile(r'<span class="[npw]">([^<]*)</span>')
 
 
 def _image_size(path: Path) -> tuple[int, int] | None:
@@ -74,21 +74,45 @@ def _image_size(path: Path) -> tuple[int, int] | None:
     return round(width), round(height)
 
 
-def lighten_page(app: Sphinx, _pagename: str, _template: str, context: dict[str, Any], _doctree: Any) -> None:
-    """Give images their size (no layout shift as they arrive) and drop code spans that style nothing."""
-    body = context.get("body")
-    if not body:
-        return
-    sources = {Path(dest).name: Path(app.srcdir, src) for src, dest in getattr(app.builder, "images", {}).items()}
+def size_images(app: Sphinx, doctree: nodes.document, _docname: str) -> None:
+    """Give every image its width and height, so that the page does not shift as it arrives.
 
-    def sized(m: re.Match[str]) -> str:
-        source = sources.get(Path(m[2]).name)
-        size = _image_size(source) if source else None
-        return m[0] if size is None else f'<img width="{size[0]}" height="{size[1]}" {m[1]}src="{m[2]}"'
+    The HTML writer turns unitless sizes into ``width``/``height`` attributes; the class
+    ``no-scaled-link`` keeps Sphinx from wrapping a sized image in a link to itself.
+    """
+    for node in doctree.findall(nodes.image):
+        if "width" in node or "height" in node or "scale" in node:
+            continue
+        size = _image_size(Path(app.srcdir, node["uri"]))
+        if size is not None:
+            node["width"], node["height"] = str(size[0]), str(size[1])
+            node["classes"].append("no-scaled-link")
 
-    body = _IMG.sub(sized, body)
-    body = re.sub(r"<pre>.*?</pre>", lambda m: _PLAIN_TOKEN.sub(r"\1", m[0]), body, flags=re.DOTALL)
-    context["body"] = body
+
+class PlainTokens(Filter):
+    """Pygments' plain name, punctuation and whitespace tokens as text.
+
+    pydata-sphinx-theme colours them as the code block's own text in both themes, so their
+    spans change nothing but the size of the page (6,000 of a chapter's 14,000 elements);
+    as ``Token.Text`` they are written without a span.
+    """
+
+    PLAIN = (Name, Punctuation, Whitespace)
+
+    def filter(self, _lexer: Any, stream: Iterable[tuple[Any, str]]) -> Iterator[tuple[Any, str]]:
+        for ttype, value in stream:
+            yield (Text if ttype in self.PLAIN else ttype), value
+
+
+def plain_lexer(name: str) -> type[Lexer]:
+    """Pygments' lexer ``name`` with :class:`PlainTokens` added to it."""
+    base = type(get_lexer_by_name(name))
+
+    def init(self: Lexer, **options: Any) -> None:
+        base.__init__(self, **options)
+        self.add_filter(PlainTokens())
+
+    return type(f"Plain{base.__name__}", (base,), {"__init__": init})
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -99,7 +123,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", add_paths)
     app.connect("builder-inited", load_chapters)
     app.connect("html-page-context", describe_chapter, priority=400)  # before sphinxext-opengraph (500)
-    app.connect("html-page-context", lighten_page)
+    app.connect("doctree-resolved", size_images)
+    for name in ("ipython3", "python"):  # the chapters' code cells, and code in the prose
+        app.add_lexer(name, plain_lexer(name))
     app.add_css_file("nvbook.css")
     locations.install()  # warnings about a chapter name the .md line, not the .ipynb's
     banner.setup(app, LOADED)
