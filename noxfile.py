@@ -23,7 +23,10 @@ import sys
 from pathlib import Path
 
 if sys.version_info < (3, 10):  # noqa: UP036 (this line is for the Pythons that lack it)
-    sys.exit(f"nvmath-python by example needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
+    sys.exit(
+        f"nvmath-python by example needs Python 3.10 or newer; this is {sys.version.split()[0]}. "
+        "Remove the .venv made with it (rm -rf .venv) and make it again with a newer python3."
+    )
 
 import filelock  # nox depends on virtualenv, which depends on filelock
 import nox
@@ -66,14 +69,7 @@ def docs(session: nox.Session) -> None:
     session.install("--no-deps", "-e", ".")
     # A clear, short message for stale or unsynced chapters before Sphinx starts.
     session.run("python", "-m", "nvbook", "check")
-    # A build interrupted midway leaves Sphinx's saved environment ahead of the pages and the
-    # search index: the next build would skip pages it believes written. Start afresh then.
-    marker = ROOT / "build" / ".building"
-    if marker.exists():
-        session.log("the last build was interrupted; building from scratch")
-        shutil.rmtree(ROOT / "build" / "html", ignore_errors=True)
-    marker.parent.mkdir(exist_ok=True)
-    marker.touch()
+    # An interrupted build is detected and redone from scratch by the extension (sphinxext.py).
     session.run(
         "sphinx-build",
         "-n",  # every reference must resolve
@@ -83,7 +79,6 @@ def docs(session: nox.Session) -> None:
         *SPHINX_ARGS,
         *session.posargs,
     )
-    marker.unlink()
     session.log(f"open {ROOT / 'build/html/index.html'}")
 
 

@@ -152,3 +152,46 @@ def test_full_disk_keeps_the_old_notebook_and_leaves_no_temporary_file(book, cha
     assert "Traceback" not in err
     assert chapter.ipynb.read_bytes() == stored  # a non-atomic write would have truncated it
     assert not list(chapter.md.parent.glob(".*.tmp"))
+
+
+def test_memory_limit_caps_cupys_pool_in_the_kernel_and_is_recorded(book, chapter, monkeypatch):
+    monkeypatch.setenv(execute.MEMORY_LIMIT_VARIABLE, "")  # restored after the test
+    edit(
+        chapter.md,
+        'print("total", total)',
+        'print("total", total)\nimport os\nprint(os.environ["CUPY_GPU_MEMORY_LIMIT"])',
+    )
+    assert _run(book, "--memory-limit", "1.5") == 0
+    nb = chapter.read_executed()
+    prov = staleness.stored_provenance(nb)
+    assert prov["memory_limit_gib"] == 1.5
+    assert str(int(1.5 * 2**30)) in nb.cells[1].outputs[0]["text"]  # the kernel saw the limit
+    assert "gpu_memory_peak_gib" in prov  # None here: no GPU to watch
+
+
+def test_memory_watch_without_a_gpu_reports_no_peak(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # as if nvidia-ml-py were missing
+    with execute._MemoryWatch() as watch:
+        pass
+    assert watch.peak_gib is None
+
+
+def test_memory_watch_keeps_the_largest_use_it_sampled(monkeypatch):
+    import sys
+    import time
+    from types import SimpleNamespace
+
+    used = iter([2 * 2**30, 7 * 2**30, 3 * 2**30])
+    last = [0]
+
+    def info(_handle):
+        last[0] = next(used, last[0])
+        return SimpleNamespace(used=last[0])
+
+    fake = SimpleNamespace(nvmlInit=lambda: None, nvmlDeviceGetHandleByIndex=lambda i: i, nvmlDeviceGetMemoryInfo=info)
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    with execute._MemoryWatch(every_s=0.001) as watch:
+        time.sleep(0.05)
+    assert watch.peak_gib == 7.0

@@ -53,6 +53,20 @@ def test_code_edit_makes_chapter_stale(chapter, capsys):
     assert "nox -s execute -- 01-arithmetic" in err
 
 
+def test_stale_message_points_at_the_first_changed_code_cell_in_the_md(chapter):
+    edit(chapter.md, "total * 2", "total * 3")
+    message = staleness.status(chapter).message()
+    assert "first at code cell 2, line 27" in message
+    assert "stray" not in message  # the same number of code cells
+
+
+def test_stray_fence_in_the_prose_is_named_as_a_possible_cause(chapter):
+    edit(chapter.md, "Some prose between the cells.", "Some prose between the cells.\n\n```python\nx = 1")
+    message = staleness.status(chapter).message()
+    assert "the .md has 1 code cells, the outputs were made from 2" in message
+    assert "stray or unclosed ``` fence" in message
+
+
 def test_stale_chapter_stops_the_site_build_naming_it_briefly(book, chapter, tmp_path):
     edit(chapter.md, "total = sum(range(10))", "total = sum(range(11))")
     result = sphinx_build(book, tmp_path / "html")
@@ -155,6 +169,7 @@ def test_damaged_notebook_is_named_with_the_fix_and_others_are_still_checked(boo
     err = capsys.readouterr().err
     assert "01-arithmetic.ipynb is not a readable notebook" in err
     assert "git checkout -- " in err
+    assert "object has no attribute" not in err  # a JSON list or null is named as such
     assert "Traceback" not in err
     assert "fresh  02-copy" in err  # the next chapter was checked too
 
@@ -164,6 +179,7 @@ def test_notebook_without_provenance_says_so(chapter):
     st = staleness.status(chapter)
     assert st.state is staleness.State.UNRECORDED
     assert "holds no provenance record" in st.message()
+    assert f"git checkout -- {chapter.ipynb.as_posix()}" in st.message()
     assert "None" not in st.message()
 
 

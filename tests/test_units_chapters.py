@@ -177,7 +177,8 @@ def test_stale_message_names_the_file_the_date_and_the_command(chapter):
     md = chapter.md.as_posix()
     assert st.message() == (
         f"Chapter 01-arithmetic is stale: the code cells of {md} changed after its outputs were produced "
-        "on 2026-12-01. Execute it again on a GPU machine: nox -s execute -- 01-arithmetic"
+        "on 2026-12-01 (first at code cell 2, line 27). Execute it again on a GPU machine: "
+        "nox -s execute -- 01-arithmetic"
     )
     assert st.executed is not None
 
@@ -186,7 +187,7 @@ def test_a_record_without_a_date_leaves_the_date_out(book):
     (chapter,) = chapters.find_chapters(book)
     _executed(chapter)
     edit(chapter.md, "total * 2", "total * 3")
-    assert "were produced. Execute" in staleness.status(chapter).message()
+    assert "were produced (first at code cell 2, line 27). Execute" in staleness.status(chapter).message()
 
 
 def test_stale_code_in_the_notebook_names_the_notebook(chapter):
@@ -242,7 +243,8 @@ def test_unexecuted_and_unrecorded_messages(chapter):
     assert st.state is staleness.State.UNRECORDED and st.executed is not None
     assert st.message() == (
         f"Chapter 01-arithmetic: {chapter.ipynb.as_posix()} holds no provenance record, so it was not written by "
-        "`nvbook execute` (or its metadata was stripped). Execute it again on a GPU machine: "
+        "`nvbook execute` (or its metadata was stripped). Restore the committed one with "
+        f"`git checkout -- {chapter.ipynb.as_posix()}`, or execute it again on a GPU machine: "
         "nox -s execute -- 01-arithmetic"
     )
     chapter.ipynb.unlink()
@@ -420,9 +422,10 @@ def test_an_unclosed_fence_is_named_with_the_line_and_the_fix(chapter):
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        ("", "(Notebook does not appear to be JSON: '')"),
-        ("[]", "('list' object has no attribute 'get')"),
-        ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": {}}', "(no list of cells)"),
+        ("", "(an empty file)"),
+        ("[]", "(a JSON list without a list of cells)"),
+        ('{"cells": [', "(not JSON: Expecting value at line 1, column 12)"),
+        ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": {}}', "(a JSON dict without a list of cells)"),
     ],
 )
 def test_a_damaged_notebook_is_named_with_the_reason_and_the_fix(chapter, content, reason):

@@ -284,6 +284,40 @@ def test_repeats_are_other_runs_of_the_same_code_on_the_same_gpu_model(tmp_path)
     assert found == {("01-a", "x", "CuPy"): [("repeat", 1.25), ("two", 0.5)]}
 
 
+def test_a_run_under_a_memory_cap_is_not_a_repeat(tmp_path):
+    published = _prov(stamp="t0")
+    rows = [_row("x", speedup=2.0)]
+    _store(tmp_path, "published", "01-a", published, rows)
+    _store(tmp_path, "repeat", "01-a", _prov(stamp="t1"), [_row("x", speedup=2.2)])
+    _store(tmp_path, "capped", "01-a", {**_prov(stamp="t2"), "memory_limit_gib": 16.0}, [_row("x", speedup=4.0)])
+    assert results.repeats(tmp_path, rows, {"01-a": published}) == {("01-a", "x", "CuPy"): [("repeat", 1.1)]}
+
+
+def test_conditions_name_the_gpu_and_any_memory_cap():
+    assert runs.conditions(_prov()) == "NVIDIA H100 80GB HBM3"
+    assert runs.conditions({**_prov(), "memory_limit_gib": 16.0}) == "NVIDIA H100 80GB HBM3, 16 GiB cap"
+    assert runs.conditions({**_prov(), "memory_limit_gib": 7.5}) == "NVIDIA H100 80GB HBM3, 7.5 GiB cap"
+    assert runs.conditions(_prov(gpu=None)) == "?"
+    assert runs.is_repeat(_prov(stamp="a"), _prov(stamp="b"))
+    assert not runs.is_repeat(_prov(), _prov(gpu="NVIDIA H200"))
+    assert not runs.is_repeat(_prov(), {**_prov(), "memory_limit_gib": 16.0})
+
+
+def test_memory_needs_give_the_published_peak_and_the_smallest_cap_passed(tmp_path):
+    published = {**_prov(stamp="t0"), "gpu_memory_peak_gib": 25.2}
+    _store(tmp_path, "published", "01-a", published, [])
+    _store(tmp_path, "repeat", "01-a", {**_prov(stamp="t1"), "gpu_memory_peak_gib": 30.0}, [])
+    _store(tmp_path, "cap24", "01-a", {**_prov(stamp="t2"), "memory_limit_gib": 24.0, "gpu_memory_peak_gib": 20.0}, [])
+    _store(tmp_path, "cap16", "01-a", {**_prov(stamp="t3"), "memory_limit_gib": 16.0, "gpu_memory_peak_gib": 15.1}, [])
+    _store(tmp_path, "old", "01-a", {**_prov(code="old", stamp="t4"), "memory_limit_gib": 8.0}, [])
+    assert runs.memory_needs(tmp_path, "01-a", published) == {"peak_gib": 25.2, "cap_gib": 16.0, "cap_peak_gib": 15.1}
+    assert runs.memory_needs(tmp_path, "02-b", _prov(stamp="t9")) == {
+        "peak_gib": None,
+        "cap_gib": None,
+        "cap_peak_gib": None,
+    }
+
+
 def test_a_row_is_variable_when_marked_or_a_repeat_moved_more_than_ten_percent():
     assert results.is_variable(_row(variable=True), [])
     assert not results.is_variable(_row(), [])

@@ -8,9 +8,9 @@ run, written by ``nvbook execute``): a jupytext pair, kept in sync by ``jupytext
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
-from typing import Any
 
 import jupytext
 import nbformat
@@ -64,9 +64,16 @@ class Chapter:
         if not self.ipynb.exists():
             return None
         try:
-            nb: Any = nbformat.read(self.ipynb, as_version=4)
-            if not isinstance(nb, nbformat.NotebookNode) or not isinstance(nb.get("cells"), list):
-                raise TypeError("no list of cells")
+            text = self.ipynb.read_text(encoding="utf-8")
+            if not text.strip():
+                raise ValueError("an empty file")
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+            if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+                raise TypeError(f"a JSON {type(data).__name__} without a list of cells")
+            nb: nbformat.NotebookNode = nbformat.reads(text, as_version=4)
         except Exception as exc:  # noqa: BLE001 (NotJSONError, a truncated file, a JSON list...)
             first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
             raise DamagedNotebook(

@@ -20,11 +20,13 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import Name, Punctuation, Text, Whitespace
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.util import logging
 
 from . import __version__, banner, downloads, locations, staleness, tables
 from .chapters import find_chapters
 
 HERE = Path(__file__).parent
+logger = logging.getLogger(__name__)
 
 
 #: The chapters of the build in progress, by docname, loaded once when the builder starts.
@@ -40,6 +42,28 @@ def load_chapters(app: Sphinx) -> None:
         # SystemExit, not a SphinxError: Sphinx would wrap the message in a crash report.
         raise SystemExit(f"nvbook: the site cannot be built from the stored outputs.\n{exc}") from None
     LOADED.update((s.chapter.docname, s) for s in found)
+
+
+#: In the output folder while a build runs. Found when a build starts, it means the last one
+#: was interrupted (Ctrl-C, a crash): its saved environment and search index are not to be
+#: trusted (Sphinx would skip pages it believes written and keep a truncated index).
+BUILDING = ".nvbook-building"
+
+
+def recover(app: Sphinx, _config: Config) -> None:
+    """After an interrupted build, drop the saved environment and search index: every page is built."""
+    marker = Path(app.outdir, BUILDING)
+    if marker.exists():
+        logger.info("nvbook: the last build into %s was interrupted; building every page afresh", app.outdir)
+        Path(app.doctreedir, "environment.pickle").unlink(missing_ok=True)
+        Path(app.outdir, "searchindex.js").unlink(missing_ok=True)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+
+
+def finished(app: Sphinx, exception: BaseException | None) -> None:
+    if exception is None:
+        Path(app.outdir, BUILDING).unlink(missing_ok=True)
 
 
 def add_paths(_app: Sphinx, config: Config) -> None:
@@ -121,6 +145,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("nvbook_repository_url", "", "html", types=frozenset({str}))
     app.add_config_value("nvbook_repository_branch", "main", "html", types=frozenset({str}))
     app.connect("config-inited", add_paths)
+    app.connect("config-inited", recover)
+    app.connect("build-finished", finished)
     app.connect("builder-inited", load_chapters)
     app.connect("html-page-context", describe_chapter, priority=400)  # before sphinxext-opengraph (500)
     app.connect("doctree-resolved", size_images)

@@ -92,6 +92,30 @@ def pair_difference(source: NotebookNode, executed: NotebookNode) -> str | None:
     return None
 
 
+def _first_code_change(chapter: Chapter, source: NotebookNode, executed: NotebookNode) -> str:
+    """Where the .md's code first differs from the code that made the outputs, as a hint."""
+    mine = [c.source.rstrip() for c in source.cells if c.cell_type == "code"]
+    ran = [c.source.rstrip() for c in executed.cells if c.cell_type == "code"]
+    fences = [
+        i + 1
+        for i, line in enumerate(chapter.md.read_text(encoding="utf-8").splitlines())
+        if line.startswith("```{code-cell}")
+    ]
+    for i, (a, b) in enumerate(zip(mine, ran, strict=False)):
+        if a != b:
+            line = f", line {fences[i]}" if i < len(fences) else ""
+            break
+    else:
+        i, line = min(len(mine), len(ran)), ""
+    hint = f" (first at code cell {i + 1}{line})"
+    if len(mine) != len(ran):
+        hint += (
+            f"; the .md has {len(mine)} code cells, the outputs were made from {len(ran)}: if no code "
+            "was meant to change, look for a stray or unclosed ``` fence in the prose before it"
+        )
+    return hint
+
+
 class State(enum.Enum):
     """What a check found for one chapter."""
 
@@ -125,7 +149,8 @@ class Status:
         if self.state is State.UNRECORDED:
             return (
                 f"Chapter {name}: {ipynb} holds no provenance record, so it was not written by "
-                f"`nvbook execute` (or its metadata was stripped). {fix}"
+                f"`nvbook execute` (or its metadata was stripped). Restore the committed one with "
+                f"`git checkout -- {ipynb}`, or execute it again on a GPU machine: {execute_command(self.chapter)}"
             )
         if self.state is State.STALE:
             return f"Chapter {name} is stale: {self.detail}. {fix}"
@@ -154,6 +179,8 @@ def status(chapter: Chapter) -> Status:
     for where, nb in ((chapter.md, source), (chapter.ipynb, executed)):
         if code_hash(nb) != stored:
             detail = f"the code cells of {where.as_posix()} changed after its outputs were produced{when}"
+            if where == chapter.md:
+                detail += _first_code_change(chapter, source, executed)
             return Status(chapter, State.STALE, detail, executed)
     recorded = prov.get("inputs")  # absent in records made before inputs were digested
     if recorded is not None:

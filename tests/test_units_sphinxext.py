@@ -1,0 +1,53 @@
+"""The Sphinx extension's own hooks, without a build: image sizes, plain code tokens, and
+recovery from an interrupted build."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from docutils import nodes
+from nvbook import sphinxext
+from pygments.token import Name, Text
+
+
+def _png(path, width, height):
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big"))
+
+
+def test_plain_lexer_writes_names_punctuation_and_whitespace_as_text():
+    lexer = sphinxext.plain_lexer("python")()
+    tokens = list(lexer.get_tokens("x = len(y)  # count\n"))
+    assert {t for t, _ in tokens} & {Name, Text.Whitespace} == set()
+    assert (Text, "x") in tokens
+    assert (Name.Builtin, "len") in tokens  # other kinds keep their colour
+    assert "".join(v for _, v in tokens) == "x = len(y)  # count\n"
+    assert type(lexer).__name__ == "PlainPythonLexer"
+
+
+def test_images_get_their_size_and_no_link_to_themselves(tmp_path):
+    _png(tmp_path / "a.png", 640, 480)
+    (tmp_path / "b.svg").write_text('<svg xmlns="x" width="360pt" height="180pt"></svg>')
+    doc = nodes.document(None, None)
+    for uri in ("a.png", "b.svg", "missing.png"):
+        doc += nodes.image(uri=uri)
+    doc += nodes.image(uri="a.png", width="50%")  # a size the author gave is kept
+    sphinxext.size_images(SimpleNamespace(srcdir=tmp_path), doc, "page")
+    found = [(i.get("width"), i.get("height"), "no-scaled-link" in i["classes"]) for i in doc.findall(nodes.image)]
+    assert found == [("640", "480", True), ("480", "240", True), (None, None, False), ("50%", None, False)]
+
+
+def test_an_interrupted_build_starts_afresh_and_a_finished_one_clears_the_mark(tmp_path):
+    app = SimpleNamespace(outdir=tmp_path / "html", doctreedir=tmp_path / "doctrees")
+    app.doctreedir.mkdir()
+    sphinxext.recover(app, None)  # first build: nothing to recover, the mark is set
+    marker = app.outdir / sphinxext.BUILDING
+    assert marker.exists()
+    (app.doctreedir / "environment.pickle").write_text("env")
+    (app.outdir / "searchindex.js").write_text("Search.setIndex({")  # cut short
+    sphinxext.recover(app, None)  # the mark is still there: the last build was interrupted
+    assert not (app.doctreedir / "environment.pickle").exists()
+    assert not (app.outdir / "searchindex.js").exists()
+    sphinxext.finished(app, RuntimeError("failed"))
+    assert marker.exists()  # a failed build is not a finished one
+    sphinxext.finished(app, None)
+    assert not marker.exists()
