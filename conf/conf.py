@@ -52,11 +52,9 @@ nb_render_markdown_format = "myst"  # markdown outputs (result tables) need GFM 
 nb_render_image_options = {"align": "center"}
 
 # -- HTML --------------------------------------------------------------------
-# MathJax is served from the site itself, not a CDN (readers offline or air-gapped): only
-# tex-chtml.js and its fonts, vendored in _static/mathjax/ (its README says what and why).
-mathjax_path = "mathjax/tex-chtml.js"
-# MathJax typesets a few formulas at a time (no long task on a phone): see the file.
-mathjax_config_path = "_templates/mathjax-startup.js"
+# Formulas are converted to MathML when the site is built (source/nvbook/mathml.py): the
+# browser draws them, and no page loads a script for them.
+html_math_renderer = "mathml"
 # _templates/layout.html: the theme's layout without the scripts no page needs (see there).
 templates_path = ["_templates"]
 html_theme = "pydata_sphinx_theme"

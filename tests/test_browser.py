@@ -135,7 +135,7 @@ def test_missing_page_gets_the_404_page(page, site_url):
 # ---- Readers on phones, with screen readers, on slow links (issue 12) ----------------------
 
 PHONE = {"width": 360, "height": 800}
-#: Everything a chapter page loads, gzipped, at most (images, scripts, fonts, MathJax).
+#: Everything a chapter page loads, gzipped, at most (images, scripts, fonts).
 PAGE_BUDGET = 1_000_000
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 
@@ -146,6 +146,41 @@ def phone(browser):
     pg = context.new_page()
     yield pg
     context.close()
+
+
+def _scroll_through(page) -> None:
+    """Scroll a page to its end a screen at a time, then wait for what that loaded."""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    for y in range(0, height, 700):
+        page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_timeout(20)
+    page.wait_for_load_state("networkidle")
+
+
+def test_formulas_are_mathml_the_browser_draws_with_no_script(phone, site_url):
+    requests: list[str] = []
+
+    def listener(request):
+        requests.append(request.url)
+
+    phone.on("request", listener)
+    phone.goto(f"{site_url}/chapters/07-sparse-tensors.html", wait_until="networkidle")
+    phone.remove_listener("request", listener)
+    assert not [url for url in requests if "mathjax" in url.lower()]
+    # every formula is MathML, and the browser gives it a size (it draws it)
+    sizes = phone.evaluate(
+        "Array.from(document.querySelectorAll('article .math')).map(e => {"
+        "  const m = e.querySelector('math'); if (!m) return null;"
+        "  const r = m.getBoundingClientRect(); return [r.width, r.height]; })"
+    )
+    assert len(sizes) > 50
+    assert None not in sizes
+    shown = [s for s in sizes if s[1] > 0]  # formulas in closed solutions have no box
+    assert shown and all(w > 0 for w, _ in shown)
+    # the math font arrives after the page, from the site itself
+    phone.wait_for_function(
+        "[...document.fonts].some(f => f.family.includes('STIX Two Math') && f.status === 'loaded')", timeout=10_000
+    )
 
 
 def _gzipped_size(real_site, urls, site_url) -> int:
@@ -168,6 +203,7 @@ def test_no_page_is_wider_than_a_phone_and_chapters_stay_light(phone, site_url, 
 
         phone.on("request", listener)
         phone.goto(f"{site_url}/{name}", wait_until="networkidle")
+        _scroll_through(phone)  # what loads on the way down counts too
         phone.remove_listener("request", listener)
         width = phone.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:

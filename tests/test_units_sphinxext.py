@@ -34,6 +34,7 @@ def test_images_get_their_size_and_no_link_to_themselves(tmp_path):
     sphinxext.size_images(SimpleNamespace(srcdir=tmp_path), doc, "page")
     found = [(i.get("width"), i.get("height"), "no-scaled-link" in i["classes"]) for i in doc.findall(nodes.image)]
     assert found == [("640", "480", True), ("480", "240", True), (None, None, False), ("50%", None, False)]
+    assert {i["loading"] for i in doc.findall(nodes.image)} == {"lazy"}
 
 
 def test_an_interrupted_build_starts_afresh_and_a_finished_one_clears_the_mark(tmp_path):
@@ -51,3 +52,20 @@ def test_an_interrupted_build_starts_afresh_and_a_finished_one_clears_the_mark(t
     assert marker.exists()  # a failed build is not a finished one
     sphinxext.finished(app, None)
     assert not marker.exists()
+
+
+def test_formulas_become_mathml_inline_and_as_blocks():
+    import pytest
+    from nvbook import mathml
+
+    body: list[str] = []
+    writer = SimpleNamespace(
+        body=body, starttag=lambda node, tag, suffix="\n", **atts: f"<{tag} class={atts['CLASS']}>"
+    )
+    with pytest.raises(nodes.SkipNode):
+        mathml.visit_math(writer, nodes.math(text=r"\alpha A B"))
+    with pytest.raises(nodes.SkipNode):
+        mathml.visit_math_block(writer, nodes.math_block(text=r"\sum_k x_k"))
+    inline, block = "".join(body[:3]), "".join(body[3:])
+    assert inline.startswith("<span class=math><math") and 'display="inline"' in inline and "&#x003B1;" in inline
+    assert block.startswith("<div class=math><math") and 'display="block"' in block and "<munder>" in block

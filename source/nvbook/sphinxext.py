@@ -22,7 +22,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
-from . import __version__, banner, downloads, locations, staleness, tables
+from . import __version__, banner, downloads, locations, mathml, staleness, tables
 from .chapters import find_chapters
 
 HERE = Path(__file__).parent
@@ -99,12 +99,14 @@ def _image_size(path: Path) -> tuple[int, int] | None:
 
 
 def size_images(app: Sphinx, doctree: nodes.document, _docname: str) -> None:
-    """Give every image its width and height, so that the page does not shift as it arrives.
+    """Give every image its width and height, so that the page does not shift as it arrives,
+    and let the browser load it only as it nears the view (``loading="lazy"``).
 
     The HTML writer turns unitless sizes into ``width``/``height`` attributes; the class
     ``no-scaled-link`` keeps Sphinx from wrapping a sized image in a link to itself.
     """
     for node in doctree.findall(nodes.image):
+        node.setdefault("loading", "lazy")
         if "width" in node or "height" in node or "scale" in node:
             continue
         size = _image_size(Path(app.srcdir, node["uri"]))
@@ -157,4 +159,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     banner.setup(app, LOADED)
     downloads.setup(app, LOADED)
     tables.setup(app, LOADED)
+    mathml.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
