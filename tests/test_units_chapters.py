@@ -424,7 +424,7 @@ def test_an_unclosed_fence_is_named_with_the_line_and_the_fix(chapter):
     [
         ("", "(an empty file)"),
         ("[]", "(a JSON list without a list of cells)"),
-        ('{"cells": [', "(not JSON: Expecting value at line 1, column 12)"),
+        ('{"cells": [', "(not JSON: Expecting value: line 1 column 12 (char 11))"),
         ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": {}}', "(a JSON dict without a list of cells)"),
     ],
 )

@@ -70,7 +70,7 @@ class Chapter:
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+                raise ValueError(f"not JSON: {exc}") from None
             if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
                 raise TypeError(f"a JSON {type(data).__name__} without a list of cells")
             nb: nbformat.NotebookNode = nbformat.reads(text, as_version=4)
