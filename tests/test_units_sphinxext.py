@@ -69,3 +69,18 @@ def test_formulas_become_mathml_inline_and_as_blocks():
     inline, block = "".join(body[:3]), "".join(body[3:])
     assert inline.startswith("<span class=math><math") and 'display="inline"' in inline and "&#x003B1;" in inline
     assert block.startswith("<div class=math><math") and 'display="block"' in block and "<munder>" in block
+
+
+def test_a_formula_the_converter_cannot_read_is_a_warning_and_shown_as_tex(monkeypatch):
+    import pytest
+    from nvbook import mathml
+
+    warnings = []
+    monkeypatch.setattr(mathml.logger, "warning", lambda *args, **kw: warnings.append(args[0] % args[1:]))
+    monkeypatch.setattr(mathml, "convert", lambda *a, **k: (_ for _ in ()).throw(ValueError("no such macro")))
+    body: list[str] = []
+    writer = SimpleNamespace(body=body, starttag=lambda node, tag, suffix="\n", **atts: f"<{tag}>", encode=str)
+    with pytest.raises(nodes.SkipNode):
+        mathml.visit_math(writer, nodes.math(text=r"\nosuch x"))
+    assert body == ["<span>", r"\nosuch x", "</span>"]
+    assert warnings == [r"formula '\\nosuch x' cannot be converted to MathML: no such macro"]

@@ -16,9 +16,20 @@ from sphinx.writers.html5 import HTML5Translator
 logger = logging.getLogger(__name__)
 
 
+def _mathml(self: HTML5Translator, node: nodes.Element, display: str) -> str:
+    """The formula as MathML; one the converter cannot read is a warning at its source line
+    (an error under ``-W``) and is shown as its TeX."""
+    tex = node.astext()
+    try:
+        return str(convert(tex, display=display))
+    except Exception as exc:  # noqa: BLE001 (any failure of the converter: name the formula)
+        logger.warning("formula %r cannot be converted to MathML: %s", tex, exc, location=node)
+        return str(self.encode(tex))
+
+
 def visit_math(self: HTML5Translator, node: nodes.math) -> None:
     self.body.append(self.starttag(node, "span", "", CLASS="math"))
-    self.body.append(convert(node.astext(), display="inline"))
+    self.body.append(_mathml(self, node, "inline"))
     self.body.append("</span>")
     raise nodes.SkipNode
 
@@ -27,7 +38,7 @@ def visit_math_block(self: HTML5Translator, node: nodes.math_block) -> None:
     if node.get("number"):
         logger.warning("numbered equations are not supported by the MathML renderer", location=node)
     self.body.append(self.starttag(node, "div", CLASS="math"))
-    self.body.append(convert(node.astext(), display="block"))
+    self.body.append(_mathml(self, node, "block"))
     self.body.append("</div>\n")
     raise nodes.SkipNode
 
