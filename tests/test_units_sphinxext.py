@@ -37,7 +37,7 @@ def test_images_get_their_size_and_no_link_to_themselves(tmp_path):
     assert {i["loading"] for i in doc.findall(nodes.image)} == {"lazy"}
 
 
-def test_an_interrupted_build_starts_afresh_and_a_finished_one_clears_the_mark(tmp_path):
+def test_an_interrupted_build_starts_afresh_and_a_finished_one_clears_the_mark(tmp_path, capsys):
     app = SimpleNamespace(outdir=tmp_path / "html", doctreedir=tmp_path / "doctrees")
     app.doctreedir.mkdir()
     sphinxext.recover(app, None)  # first build: nothing to recover, the mark is set
@@ -45,7 +45,9 @@ def test_an_interrupted_build_starts_afresh_and_a_finished_one_clears_the_mark(t
     assert marker.exists()
     (app.doctreedir / "environment.pickle").write_text("env")
     (app.outdir / "searchindex.js").write_text("Search.setIndex({")  # cut short
+    assert capsys.readouterr().err == ""
     sphinxext.recover(app, None)  # the mark is still there: the last build was interrupted
+    assert "the last build into" in capsys.readouterr().err  # said even under sphinx-build -q
     assert not (app.doctreedir / "environment.pickle").exists()
     assert not (app.outdir / "searchindex.js").exists()
     sphinxext.finished(app, RuntimeError("failed"))

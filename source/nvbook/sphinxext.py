@@ -9,6 +9,7 @@ banner (:mod:`.banner`), the downloads (:mod:`.downloads`) and the tables (:mod:
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,11 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import Name, Punctuation, Text, Whitespace
 from sphinx.application import Sphinx
 from sphinx.config import Config
-from sphinx.util import logging
 
 from . import __version__, banner, downloads, locations, mathml, staleness, tables
 from .chapters import find_chapters
 
 HERE = Path(__file__).parent
-logger = logging.getLogger(__name__)
 
 
 #: The chapters of the build in progress, by docname, loaded once when the builder starts.
@@ -54,7 +53,8 @@ def recover(app: Sphinx, _config: Config) -> None:
     """After an interrupted build, drop the saved environment and search index: every page is built."""
     marker = Path(app.outdir, BUILDING)
     if marker.exists():
-        logger.info("nvbook: the last build into %s was interrupted; building every page afresh", app.outdir)
+        # stderr, not Sphinx's log: `sphinx-build -q` (as nox runs it) would hide an info line
+        sys.stderr.write(f"nvbook: the last build into {app.outdir} was interrupted; building every page afresh\n")
         Path(app.doctreedir, "environment.pickle").unlink(missing_ok=True)
         Path(app.outdir, "searchindex.js").unlink(missing_ok=True)
     marker.parent.mkdir(parents=True, exist_ok=True)
