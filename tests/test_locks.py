@@ -15,30 +15,7 @@ import pytest
 from conftest import BOOK_CHAPTERS, ROOT
 from nvbook import execute
 
-# Top-level module -> the distribution that provides it, per CUDA flavour where they differ.
-PROVIDERS = {
-    "IPython": "ipython",
-    "cuda": "cuda-bindings",
-    "cupti": "cupti-python",
-    "cupy": {12: "cupy-cuda12x", 13: "cupy-cuda13x"},
-    "cupyx": {12: "cupy-cuda12x", 13: "cupy-cuda13x"},
-    "matplotlib": "matplotlib",
-    "matplotlib_inline": "matplotlib-inline",
-    "myst_nb": "myst-nb",
-    "numba": "numba-cuda",
-    "numpy": "numpy",
-    "nvmath": "nvmath-python",
-    "pynvml": "nvidia-ml-py",
-    "pypardiso": "pypardiso",
-    "scipy": "scipy",
-    "threadpoolctl": "threadpoolctl",
-    # the executor (source/nvbook/execute.py) and the kernel it starts
-    "nbclient": "nbclient",
-    "nbformat": "nbformat",
-    "jupytext": "jupytext",
-    "ipykernel": "ipykernel",
-    "traitlets": "traitlets",
-}
+PROVIDERS = execute.PROVIDERS
 EXECUTOR = {"nbclient", "nbformat", "jupytext", "ipykernel", "traitlets"}
 # What a flavour cannot have, and why. cupti-python's only CUDA 12 release (12.8) pins
 # cuda-bindings 12.8, which nvmath-python 1.0 refuses: on CUDA 12 the chapters' kernel
@@ -65,7 +42,7 @@ def _provider(module: str, cuda: int) -> str:
 
 def test_every_imported_module_has_a_known_provider():
     unknown = sorted(_needed() - set(PROVIDERS))
-    assert not unknown, f"add these chapter imports to PROVIDERS in {__file__}: {unknown}"
+    assert not unknown, f"add these chapter imports to PROVIDERS in {execute.__file__}: {unknown}"
 
 
 @pytest.mark.parametrize("cuda", [12, 13])

@@ -42,14 +42,6 @@ def colab_url(config: Any, name: str) -> str | None:
     )
 
 
-#: Module a chapter imports -> the package that provides it, where the names differ.
-_PACKAGES = {
-    "cupyx": "cupy", "pynvml": "nvidia-ml-py", "cupti": "cupti-python", "myst_nb": "myst-nb",
-    "nvmath": "nvmath-python", "numba": "numba-cuda", "matplotlib_inline": "matplotlib",
-    "IPython": "ipython", "cuda": "cuda-bindings", "PIL": "pillow",
-}  # fmt: skip
-
-
 def needs(docs: Path, st: staleness.Status) -> list[tuple[str, str]]:
     """What a chapter needs, from its runs and its imports: (label, text) badges."""
     if st.executed is None:
@@ -67,7 +59,7 @@ def needs(docs: Path, st: staleness.Status) -> list[tuple[str, str]]:
     if cc:
         badges.append(("Compute capability", f"ran on {cc}; CUDA 13 supports 7.5 and newer"))
     modules = execute.imported_modules(st.executed) - set(sys.stdlib_module_names)
-    badges.append(("Packages", ", ".join(sorted({_PACKAGES.get(m, m) for m in modules}, key=str.lower))))
+    badges.append(("Packages", ", ".join(sorted({execute.package_of(m) for m in modules}, key=str.lower))))
     return badges
 
 

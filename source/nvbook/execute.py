@@ -296,6 +296,39 @@ def run_chapter(
     return nb
 
 
+#: Top-level module -> the distribution that provides it, per CUDA flavour where they differ:
+#: every module the chapters and the executor import (tests/test_locks.py keeps it complete).
+PROVIDERS: dict[str, str | dict[int, str]] = {
+    "IPython": "ipython",
+    "cuda": "cuda-bindings",
+    "cupti": "cupti-python",
+    "cupy": {12: "cupy-cuda12x", 13: "cupy-cuda13x"},
+    "cupyx": {12: "cupy-cuda12x", 13: "cupy-cuda13x"},
+    "matplotlib": "matplotlib",
+    "matplotlib_inline": "matplotlib-inline",
+    "myst_nb": "myst-nb",
+    "numba": "numba-cuda",
+    "numpy": "numpy",
+    "nvmath": "nvmath-python",
+    "pynvml": "nvidia-ml-py",
+    "pypardiso": "pypardiso",
+    "scipy": "scipy",
+    "threadpoolctl": "threadpoolctl",
+    # the executor (this module) and the kernel it starts
+    "nbclient": "nbclient",
+    "nbformat": "nbformat",
+    "jupytext": "jupytext",
+    "ipykernel": "ipykernel",
+    "traitlets": "traitlets",
+}
+
+
+def package_of(module: str) -> str:
+    """The package a reader installs for ``module``, without the CUDA flavour (``cupy``)."""
+    dist = PROVIDERS.get(module, module)
+    return dist if isinstance(dist, str) else "cupy"
+
+
 def _guarded(node: ast.Try) -> bool:
     """A try block whose handlers catch ImportError: its imports are optional."""
     names = {"ImportError", "ModuleNotFoundError", "Exception"}
