@@ -11,7 +11,9 @@ from pygments.token import Name, Text
 
 
 def _png(path, width, height):
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big"))
+    """A PNG's signature and whole header chunk (size, then depth, colour type..., CRC)."""
+    size = width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + size + bytes([8, 6, 0, 0, 0]) + bytes(4))
 
 
 def test_plain_lexer_writes_names_punctuation_and_whitespace_as_text():

@@ -8,7 +8,6 @@ banner (:mod:`.banner`), the downloads (:mod:`.downloads`) and the tables (:mod:
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import Name, Punctuation, Text, Whitespace
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.util.images import get_image_size
 
 from . import __version__, banner, downloads, locations, mathml, staleness, tables
 from .chapters import find_chapters
@@ -80,24 +80,6 @@ def describe_chapter(app: Sphinx, pagename: str, _template: str, context: dict[s
         context["metatags"] += app.builder.templates.render("nvbook/description.html", {"description": description})
 
 
-#: The size matplotlib writes on an SVG's root element, in points or pixels.
-_SVG_SIZE = re.compile(rb'<svg[^>]*?\swidth="([\d.]+)(pt|px)?"[^>]*?\sheight="([\d.]+)(pt|px)?"')
-
-
-def _image_size(path: Path) -> tuple[int, int] | None:
-    """Width and height in CSS pixels of an SVG (matplotlib's pt) or a PNG; None if unknown."""
-    try:
-        head = path.read_bytes()[:4096]
-    except OSError:
-        return None
-    if head.startswith(b"\x89PNG\r\n\x1a\n") and len(head) >= 24:
-        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-    if (m := _SVG_SIZE.search(head)) is None:
-        return None
-    width, height = (float(v) * (4 / 3 if unit == b"pt" else 1.0) for v, unit in ((m[1], m[2]), (m[3], m[4])))
-    return round(width), round(height)
-
-
 def size_images(app: Sphinx, doctree: nodes.document, _docname: str) -> None:
     """Give every image its width and height, so that the page does not shift as it arrives,
     and let the browser load it only as it nears the view (``loading="lazy"``).
@@ -109,7 +91,7 @@ def size_images(app: Sphinx, doctree: nodes.document, _docname: str) -> None:
         node.setdefault("loading", "lazy")
         if "width" in node or "height" in node or "scale" in node:
             continue
-        size = _image_size(Path(app.srcdir, node["uri"]))
+        size = get_image_size(Path(app.srcdir, node["uri"]))  # PNG, or SVG in pt or px; None if unknown
         if size is not None:
             node["width"], node["height"] = str(size[0]), str(size[1])
             node["classes"].append("no-scaled-link")
