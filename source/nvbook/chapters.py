@@ -83,6 +83,11 @@ class Chapter:
             ) from None
         return nb
 
+    def code_cell_lines(self) -> list[int]:
+        """The line of each ```{code-cell} fence in the ``.md``, in order."""
+        lines = self.md.read_text(encoding="utf-8").splitlines()
+        return [i + 1 for i, line in enumerate(lines) if line.startswith("```{code-cell}")]
+
     def requires_gpu(self, source: nbformat.NotebookNode | None = None) -> bool:
         """Chapters need a GPU unless their front matter says ``nvbook: {requires_gpu: false}``."""
         nb = source if source is not None else self.read_source()

@@ -67,12 +67,6 @@ def find_gpu() -> str | None:
     return f"{count.value} CUDA device(s)"
 
 
-def _code_cell_lines(md: Path) -> list[int]:
-    """Line number of each ```{code-cell} fence in a MyST notebook, in order."""
-    lines = md.read_text(encoding="utf-8").splitlines()
-    return [i + 1 for i, line in enumerate(lines) if line.startswith("```{code-cell}")]
-
-
 class _Progress:
     """Prints 'chapter: cell i/n' as cells start and finish, plus a heartbeat for long cells."""
 
@@ -174,7 +168,7 @@ def _failure(chapter: Chapter, progress: _Progress, what: str, detail: str) -> E
     where = ""
     if progress.last is not None:
         number = progress.code_index[progress.last]
-        lines = _code_cell_lines(chapter.md)
+        lines = chapter.code_cell_lines()
         line = f", line {lines[number - 1]}" if number <= len(lines) else ""
         where = f" in code cell {number} of {progress.n} ({chapter.md.as_posix()}{line})"
     hint = ""

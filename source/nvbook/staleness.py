@@ -96,11 +96,7 @@ def _first_code_change(chapter: Chapter, source: NotebookNode, executed: Noteboo
     """Where the .md's code first differs from the code that made the outputs, as a hint."""
     mine = [c.source.rstrip() for c in source.cells if c.cell_type == "code"]
     ran = [c.source.rstrip() for c in executed.cells if c.cell_type == "code"]
-    fences = [
-        i + 1
-        for i, line in enumerate(chapter.md.read_text(encoding="utf-8").splitlines())
-        if line.startswith("```{code-cell}")
-    ]
+    fences = chapter.code_cell_lines()
     for i, (a, b) in enumerate(zip(mine, ran, strict=False)):
         if a != b:
             line = f", line {fences[i]}" if i < len(fences) else ""
