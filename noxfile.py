@@ -40,11 +40,15 @@ ROOT = Path(__file__).parent
 # the same build/html. The lock is taken when nox loads this file, before any environment is
 # made, and held until nox exits; a second run waits and says so.
 (ROOT / ".nox").mkdir(exist_ok=True)
-_LOCK = filelock.FileLock(ROOT / ".nox" / "lock")
+# (Not .nox/lock: that is where nox puts the `lock` session's environment.)
+_LOCK = filelock.FileLock(ROOT / ".nox" / "one-run-at-a-time.lock")
 try:
     _LOCK.acquire(timeout=0)
 except filelock.Timeout:
-    print("nox: another nox run is using this clone (.nox/lock); waiting for it to finish", file=sys.stderr)
+    print(
+        "nox: another nox run is using this clone (.nox/one-run-at-a-time.lock); waiting for it to finish",
+        file=sys.stderr,
+    )
     _LOCK.acquire()
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
@@ -102,33 +106,39 @@ def execute(session: nox.Session) -> None:
     parser.add_argument("--run", help="name of the run recorded under docs/runs/")
     parser.add_argument("--reproduce", action="store_true", help="leave stored outputs alone; compare with them")
     parser.add_argument("--record", help="with --reproduce: record the run under docs/runs/RECORD")
+    parser.add_argument(
+        "--memory-limit", type=float, metavar="GIB", help="cap CuPy's memory pool, as on a smaller card"
+    )
     args = parser.parse_args(session.posargs)
 
     cuda = args.cuda or _driver_cuda_major(session)
     env = ROOT / ".nox" / f"execute-cu{cuda}"
     python = str(env / "bin" / "python")
-    if not env.exists():
-        session.run(sys.executable, "-m", "venv", str(env))
+    if not env.exists():  # virtualenv (nox's own dependency) needs neither network nor ensurepip
+        session.run(sys.executable, "-m", "virtualenv", "-q", str(env))
     where = ["--no-index", "--find-links", str(args.wheelhouse)] if args.wheelhouse else []
     session.log(f"installing the CUDA {cuda} stack from {GPU_REQUIREMENTS[cuda]} into {env}")
+    # PYTHONPATH emptied: a package visible through it (nox installed with --target, say) would
+    # count as installed, and pip would leave it out of the environment.
     session.run(
-        python, "-m", "pip", "install", "-q", "--require-hashes", "--no-deps", *where, "-r", GPU_REQUIREMENTS[cuda]
-    )
-    # The tooling and what it needs (jupytext, nbclient, ipykernel, nbformat): most are in the
-    # lock already; this adds any that are not, from the same wheelhouse when offline.
-    session.run(python, "-m", "pip", "install", "-q", *where, "-e", str(ROOT))
+        python, "-m", "pip", "install", "-q", "--require-hashes", "--no-deps", *where, "-r", GPU_REQUIREMENTS[cuda],
+        env={"PYTHONPATH": ""},
+    )  # fmt: skip
     command = [python, "-m", "nvbook", "reproduce" if args.reproduce else "execute", *args.chapters]
     for flag, value in (
         ("--keep-going", args.keep_going),
         ("--timeout", args.timeout),
         ("--run", args.run),
         ("--record", args.record),
+        ("--memory-limit", args.memory_limit),
     ):
         if value is True:
             command.append(flag)
         elif value:
             command += [flag, str(value)]
-    # The tooling runs from the working tree: its own needs (nbclient, jupytext) are in the lock.
+    # The tooling runs from the working tree, not installed (installing it would need a build
+    # backend offline); its needs (nbformat, jupytext, nbclient, ipykernel) are in the lock,
+    # which tests/test_locks.py checks.
     session.run(*command, env={"PYTHONPATH": str(ROOT / "source")})
 
 
@@ -137,10 +147,13 @@ def lock(session: nox.Session) -> None:
     """Resolve requirements/gpu-cu*.in into lock files with hashes (needs network)."""
     session.install("uv")
     for cuda, lock_file in GPU_REQUIREMENTS.items():
+        # A flavour's .overrides file replaces what a dependency declares (and says why).
+        overrides = Path(lock_file.replace(".txt", ".overrides"))
         session.run(
             "uv", "pip", "compile", lock_file.replace(".txt", ".in"), "-o", lock_file,
             "--python-version", TARGET_PYTHON, "--python-platform", "x86_64-manylinux_2_28",
-            "--generate-hashes", "--no-header", "-q", *session.posargs,
+            "--generate-hashes", "--no-header", "-q",
+            *(["--override", str(overrides)] if overrides.exists() else []), *session.posargs,
         )  # fmt: skip
         session.log(f"CUDA {cuda}: {lock_file}")
 

@@ -17,10 +17,9 @@ from nvbook import execute
 
 PROVIDERS = execute.PROVIDERS
 EXECUTOR = {"nbclient", "nbformat", "jupytext", "ipykernel", "traitlets"}
-# What a flavour cannot have, and why. cupti-python's only CUDA 12 release (12.8) pins
-# cuda-bindings 12.8, which nvmath-python 1.0 refuses: on CUDA 12 the chapters' kernel
-# lists cannot run yet.
-KNOWN_GAPS = {12: {"cupti"}, 13: set()}
+# What a flavour cannot have, and why (none at present; gpu-cu12.overrides shows how a
+# dependency's over-tight pin is lifted instead).
+KNOWN_GAPS: dict[int, set[str]] = {12: set(), 13: set()}
 
 
 def _locked(cuda: int) -> set[str]:
