@@ -147,8 +147,9 @@ def test_install_cell_does_nothing_where_the_packages_are_present():
     assert _run_install_cell(present=True) == []
     ((magic, line),) = _run_install_cell(present=False, cuda=13)
     assert magic == "pip" and "cupy-cuda13x" in line
-    ((magic, line),) = _run_install_cell(present=False, cuda=12)
+    (magic, line), (_, no_deps) = _run_install_cell(present=False, cuda=12)
     assert "cupy-cuda12x" in line
+    assert no_deps.startswith("install -q --no-deps cupti-python==12.8.0")
 
 
 def test_install_cell_installs_what_the_readme_says():
@@ -158,6 +159,7 @@ def test_install_cell_installs_what_the_readme_says():
         assert lines, f"the README's CUDA {cuda} install line"
         readme_packages = " ".join(lines.group(1).replace("\\\n", " ").split()[2:])
         assert readme_packages == packages
+    assert f"pip install --no-deps {notebooks.INSTALL_NO_DEPS[12]}\n" in readme
 
 
 def test_downloads_carry_colab_gpu_metadata(real_site):

@@ -65,3 +65,40 @@ def test_summary_leads_with_the_gpu():
     assert labels.index("nvmath-python") < labels.index("NumPy")  # book order, not alphabetical
     assert "cuDSS" not in labels  # packages the chapter did not have are left out
     assert ("Run time", "1 min 15 s") in items
+
+
+LOCK = """\
+cupy-cuda13x==14.2.0 \\
+    --hash=sha256:00
+    # via -r requirements/gpu-cu13.in
+markupsafe==3.0.3 \\
+    --hash=sha256:11
+    # via jinja2
+nvidia-cuda-nvrtc==13.5.37 ; sys_platform == 'linux' \\
+    --hash=sha256:22
+"""
+
+
+@pytest.fixture
+def lock_root(tmp_path):
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "gpu-cu13.txt").write_text(LOCK)
+    (tmp_path / "requirements" / "gpu-cu12.txt").write_text(LOCK.replace("cuda13x", "cuda12x"))
+    return tmp_path
+
+
+def test_a_run_that_holds_every_pin_names_its_lock(lock_root):
+    environment = ["cupy-cuda13x==14.2.0", "MarkupSafe==3.0.3", "nvidia_cuda_nvrtc==13.5.37", "pip==25.0"]
+    assert provenance.lock_of({"environment": environment}, lock_root) == lock_root / "requirements/gpu-cu13.txt"
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        ["cupy-cuda13x==14.2.0", "MarkupSafe==3.0.2", "nvidia-cuda-nvrtc==13.5.37"],  # another version
+        ["cupy-cuda13x==14.2.0", "nvidia-cuda-nvrtc==13.5.37"],  # a pin missing
+        [],
+    ],
+)
+def test_a_run_assembled_otherwise_names_no_lock(lock_root, environment):
+    assert provenance.lock_of({"environment": environment}, lock_root) is None

@@ -152,6 +152,32 @@ def test_changed_input_file_makes_chapter_stale(book, chapter):
     assert "data.txt" in st.message()
 
 
+def test_a_machine_file_the_code_reads_is_not_an_input(book, chapter, tmp_path):
+    """/proc/cpuinfo differs between machines: reading it must not make a chapter stale anywhere else."""
+    machine_file = tmp_path / "cpuinfo"
+    machine_file.write_text("model name: A\n")
+    edit(chapter.md, "total = sum(range(10))", f'open("{machine_file}").read()\ntotal = sum(range(10))')
+    from nvbook import execute
+
+    assert execute.main(["--docs", str(book)]) == 0
+    assert staleness.stored_provenance(chapter.read_executed())["inputs"] == {}
+    machine_file.write_text("model name: B\n")
+    assert staleness.status(chapter).fresh
+
+
+def test_a_record_that_holds_a_machine_file_stays_fresh(book, chapter):
+    """Records written before that rule list /proc/cpuinfo; its digest here is not compared."""
+    from nvbook import execute
+
+    assert execute.main(["--docs", str(book)]) == 0
+
+    def add(nb):
+        nb["metadata"][staleness.PROVENANCE_KEY]["inputs"] = {"/proc/cpuinfo": "0" * 64}
+
+    _edit_ipynb(chapter, add)
+    assert staleness.status(chapter).fresh
+
+
 @pytest.mark.parametrize("chapter", BOOK_CHAPTERS, ids=lambda c: c.name)
 def test_every_book_chapter_is_fresh_and_its_pair_in_sync(chapter):
     """The committed outputs belong to the current code; the .md and .ipynb agree cell by cell."""

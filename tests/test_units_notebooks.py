@@ -324,7 +324,8 @@ def test_the_install_cell_installs_only_what_is_missing_for_the_drivers_cuda():
     cell = notebooks.INSTALL_CELL
     assert f"for m in {notebooks.REQUIRED_MODULES!r}" in cell
     assert (
-        f"%pip install -q {notebooks.INSTALL[13]}\n    else:\n        %pip install -q {notebooks.INSTALL[12]}\n" in cell
+        f"%pip install -q {notebooks.INSTALL[13]}\n    else:\n        %pip install -q {notebooks.INSTALL[12]}\n"
+        f"        %pip install -q --no-deps {notebooks.INSTALL_NO_DEPS[12]}\n" in cell
     )
     assert notebooks.COLAB_METADATA == {"accelerator": "GPU", "colab": {"provenance": [], "gpuType": "T4"}}
 

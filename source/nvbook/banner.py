@@ -70,7 +70,9 @@ def setup(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
         st = loaded[node["docname"]]
         prov = staleness.stored_provenance(st.executed)
         here = self.builder.get_target_uri(node["docname"])
+        lock = provenance.lock_of(prov, Path(self.builder.env.srcdir).parent)
         context = {
+            "lock": (f"requirements/{lock.name}", f"{downloads.FOLDER}/{lock.name}") if lock else None,
             "gpu": (prov.get("gpu") or {}).get("name"),
             "date": prov.get("date", "?"),
             "summary": provenance.summary(prov),

@@ -1,5 +1,5 @@
-"""Write each chapter's downloads: the executed notebook, its exercises, its solutions, and the
-package list of the kernel environment that ran it.
+"""Write each chapter's downloads: the executed notebook, its exercises, its solutions, the
+package list of the kernel environment that ran it, and the lock file it was installed from.
 
 The notebooks come from :mod:`.notebooks`; this module only names them and writes them into
 the built site when the build finished.
@@ -12,7 +12,7 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from . import notebooks, staleness
+from . import notebooks, provenance, staleness
 from .chapters import Chapter, dumps
 
 #: Where the downloads go inside the built site.
@@ -29,15 +29,24 @@ def names(chapter: Chapter) -> list[tuple[str, str]]:
     ]
 
 
-def package_list(chapter: Chapter, prov: dict[str, Any]) -> str:
+def package_list(chapter: Chapter, prov: dict[str, Any], lock: Path | None = None) -> str:
     """The kernel environment's packages (name==version), as ``pip install -r`` reads them."""
     gpu = (prov.get("gpu") or {}).get("name", "no GPU")
     head = (
         f"# The Python packages of the Jupyter kernel that executed {chapter.name}\n"
         f"# on {prov.get('date', '?')} ({gpu}; Python {prov.get('python', '?')}), as the chapter's\n"
-        "# provenance recorded them. Some came with that machine's image and may not exist on\n"
-        "# a package index; README.md gives the install lines for the chapters' own needs.\n"
+        "# provenance recorded them. "
     )
+    if lock is not None:
+        head += (
+            f"They were installed from the lock file {lock.name} (offered beside this\n"
+            f"# file): `pip install --require-hashes --no-deps -r {lock.name}` makes the same environment.\n"
+        )
+    else:
+        head += (
+            "Some came with that machine's image and may not exist on\n"
+            "# a package index; README.md gives the install lines for the chapters' own needs.\n"
+        )
     return head + "".join(f"{item}\n" for item in prov.get("environment", []))
 
 
@@ -55,7 +64,10 @@ def write(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
         for (_, file), make in zip(notebook_files, made, strict=True):
             (target / file).write_text(dumps(make(st.executed, context)), encoding="utf-8")
         prov = staleness.stored_provenance(st.executed)
-        (target / packages).write_text(package_list(st.chapter, prov), encoding="utf-8")
+        lock = provenance.lock_of(prov, Path(app.srcdir).parent)
+        (target / packages).write_text(package_list(st.chapter, prov, lock), encoding="utf-8")
+        if lock is not None:  # the banner links it
+            (target / lock.name).write_text(lock.read_text(encoding="utf-8"), encoding="utf-8")
 
 
 def setup(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:

@@ -47,8 +47,12 @@ INSTALL = {
         "myst-nb==1.4.0 pypardiso==0.4.7 threadpoolctl ipykernel nbclient jupytext"
     ),
 }
+#: Installed after the CUDA 12 line with --no-deps: cupti-python's only CUDA 12 release
+#: declares cuda-bindings 12.8, which the others refuse; it runs with their 12.9
+#: (requirements/gpu-cu12.overrides gives the reason; the README has the same line).
+INSTALL_NO_DEPS = {12: "cupti-python==12.8.0 nvidia-cuda-cupti-cu12==12.9.79"}
 #: Modules the chapters import; the install cell installs only when one is missing.
-REQUIRED_MODULES = ("nvmath", "cupy", "numba.cuda", "scipy", "matplotlib", "pynvml", "myst_nb")
+REQUIRED_MODULES = ("nvmath", "cupy", "numba.cuda", "scipy", "matplotlib", "pynvml", "cupti", "myst_nb")
 
 INSTALL_CELL = f"""\
 # Installs the book's packages where they are missing (Colab, a fresh environment) and does
@@ -70,6 +74,7 @@ except ImportError:
         %pip install -q {INSTALL[13]}
     else:
         %pip install -q {INSTALL[12]}
+        %pip install -q --no-deps {INSTALL_NO_DEPS[12]}
 """
 
 #: Colab opens these notebooks on a GPU runtime.

@@ -9,6 +9,7 @@ turns the two probes into the record stored in the notebook's metadata.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,32 @@ def _versions(environment: list[str]) -> dict[str, str | None]:
         name, _, version = item.partition("==")
         installed[name.lower().replace("_", "-")] = version
     return {label: next((installed[n] for n in names if n in installed), None) for label, names in PACKAGES.items()}
+
+
+def _pins(lines: list[str]) -> dict[str, str]:
+    """name -> version of every ``name==version`` line, names normalised as pip compares them."""
+    pins = {}
+    for line in lines:
+        name, sep, version = line.split("#")[0].split(";")[0].strip().rstrip("\\").strip().partition("==")
+        if sep and name and " " not in name:
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version.strip()
+    return pins
+
+
+def lock_of(prov: dict[str, Any], root: Path) -> Path | None:
+    """The lock file (``requirements/gpu-cu*.txt``) whose every pin the run's environment held.
+
+    A run from ``nox -s execute`` installs its lock exactly, so its environment holds every
+    pin; an environment assembled otherwise (a machine's image plus staged wheels) does not.
+    """
+    environment = _pins(prov.get("environment", []))
+    if not environment:
+        return None
+    for lock in sorted((root / "requirements").glob("gpu-cu*.txt")):
+        pins = _pins(lock.read_text(encoding="utf-8").splitlines())
+        if pins and all(environment.get(name) == version for name, version in pins.items()):
+            return lock
+    return None
 
 
 def _state(gpu: dict[str, Any]) -> dict[str, Any]:

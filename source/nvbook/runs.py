@@ -84,8 +84,16 @@ def is_same_run(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def conditions(prov: dict[str, Any]) -> str:
-    """The GPU a run used and any limit it ran under, e.g. 'NVIDIA H100 80GB HBM3, 16 GiB cap'."""
+    """The GPU a run used, its CUDA stack and any limit it ran under,
+    e.g. 'NVIDIA H100 80GB HBM3, CUDA 13, 16 GiB cap'.
+
+    The CUDA major version names the library stack (cuBLAS, cuFFT, ... of CUDA 12 or 13): a run
+    on the other stack measures other libraries, so it is not a repeat.
+    """
     text = (prov.get("gpu") or {}).get("name", "?")
+    runtime = str(prov.get("cuda_runtime") or "")
+    if runtime:
+        text += f", CUDA {runtime.partition('.')[0]}"
     limit = prov.get("memory_limit_gib")
     return f"{text}, {limit:g} GiB cap" if limit else text
 

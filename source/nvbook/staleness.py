@@ -48,6 +48,11 @@ def code_hash(nb: NotebookNode) -> str:
     return h.hexdigest()
 
 
+def _is_chapter_file(name: str) -> bool:
+    """A relative path: absolute ones (/proc/cpuinfo, read for the CPU's name) describe the machine."""
+    return not Path(name).is_absolute()
+
+
 def input_digests(chapter: Chapter, nb: NotebookNode) -> dict[str, str]:
     """{path: sha256} of every file, relative to the chapter's folder, that a code cell names."""
     found: dict[str, str] = {}
@@ -61,7 +66,7 @@ def input_digests(chapter: Chapter, nb: NotebookNode) -> dict[str, str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and 0 < len(node.value) < 200:
                 path = chapter.md.parent / node.value
-                if "\n" not in node.value and path.is_file():
+                if "\n" not in node.value and _is_chapter_file(node.value) and path.is_file():
                     found[node.value] = hashlib.sha256(path.read_bytes()).hexdigest()
     return found
 
@@ -180,6 +185,7 @@ def status(chapter: Chapter) -> Status:
             return Status(chapter, State.STALE, detail, executed)
     recorded = prov.get("inputs")  # absent in records made before inputs were digested
     if recorded is not None:
+        recorded = {path: digest for path, digest in recorded.items() if _is_chapter_file(path)}
         changed = sorted(set(recorded.items()) ^ set(input_digests(chapter, source).items()))
         if changed:
             files = ", ".join(sorted({path for path, _ in changed}))
