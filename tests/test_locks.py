@@ -54,3 +54,25 @@ def test_lock_installs_every_module_the_chapters_import(cuda):
         if missing - KNOWN_GAPS[cuda]
         else f"gpu-cu{cuda} now provides {sorted(KNOWN_GAPS[cuda] - missing)}: drop them from KNOWN_GAPS"
     )
+
+
+def _lock_pins(cuda: int) -> dict[str, str]:
+    text = (ROOT / "requirements" / f"gpu-cu{cuda}.txt").read_text()
+    return {m.group(1).lower(): m.group(2) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+)", text, re.M)}
+
+
+@pytest.mark.parametrize("cuda", [12, 13])
+def test_the_install_lines_pin_what_the_lock_pins(cuda):
+    """The README's and the downloads' install lines (one source: notebooks.INSTALL) agree with the lock."""
+    from nvbook import notebooks
+
+    line = notebooks.INSTALL[cuda] + " " + notebooks.INSTALL_NO_DEPS.get(cuda, "")
+    pins = dict(re.findall(r'"?([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^\s"]+)"?', line))
+    locked = _lock_pins(cuda)
+    assert pins, line
+    wrong = {
+        name: (version, locked.get(name.lower()))
+        for name, version in pins.items()
+        if locked.get(name.lower()) != version
+    }
+    assert not wrong, f"install line pin vs requirements/gpu-cu{cuda}.txt: {wrong}"

@@ -39,7 +39,8 @@ def repeats(
     docs: Path, rows: list[dict[str, Any]], provenance: dict[str, dict[str, Any]]
 ) -> dict[tuple[str, str, str], list[tuple[str, float]]]:
     """For each row, (run, speedup ratio) of every repeat: another recorded run of the same
-    code on the same GPU model under no other limit (a run under a memory cap is not one).
+    code on the same GPU model and CUDA stack under no other limit (a run under a memory cap
+    or on the other CUDA major version is not one).
 
     The published run itself (same timestamp as the stored notebook) is left out.
     """

@@ -99,7 +99,7 @@ def conditions(prov: dict[str, Any]) -> str:
 
 
 def is_repeat(published: dict[str, Any], other: dict[str, Any]) -> bool:
-    """Another run under the published run's conditions (same GPU model, no other limit)."""
+    """Another run under the published run's conditions (same GPU model and CUDA major, no limit)."""
     return conditions(published) == conditions(other)
 
 

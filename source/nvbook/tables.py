@@ -100,7 +100,7 @@ def setup(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
 
     class RunsTable(SphinxDirective):
         """On a chapter page: each published comparison next to every other recorded run of
-        the same code, repeats first (same GPU model, no limit: they decide "variable"), then
+        the same code, repeats first (same GPU model and CUDA major, no limit: they decide "variable"), then
         runs under other conditions (another GPU, a memory cap), with their speedup ratios.
         Rows that only another run measured (a smaller problem on a capped run) follow."""
 
