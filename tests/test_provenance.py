@@ -102,3 +102,7 @@ def test_a_run_that_holds_every_pin_names_its_lock(lock_root):
 )
 def test_a_run_assembled_otherwise_names_no_lock(lock_root, environment):
     assert provenance.lock_of({"environment": environment}, lock_root) is None
+
+
+def test_a_record_without_a_package_list_names_no_lock(lock_root):
+    assert provenance.lock_of({}, lock_root) is None

@@ -54,7 +54,7 @@ def _pins(lines: list[str]) -> dict[str, str]:
     pins = {}
     for line in lines:
         name, sep, version = line.split("#")[0].split(";")[0].strip().rstrip("\\").strip().partition("==")
-        if sep and name and " " not in name:
+        if sep and name:
             pins[re.sub(r"[-_.]+", "-", name).lower()] = version.strip()
     return pins
 
