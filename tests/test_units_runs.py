@@ -389,7 +389,10 @@ def test_chart_bars_and_speedups_stay_inside_the_view_box():
 
 
 def test_chart_places_bars_on_a_log_scale_from_one():
-    rows = [_row("win", "CuPy", speedup=4.0), _row("loss", "NumPy", speedup=0.5, chapter="02-b")]
+    rows = [
+        _row("win", "CuPy", speedup=4.0, verdict="faster"),
+        _row("loss", "NumPy", speedup=0.5, chapter="02-b", verdict="slower"),
+    ]
     chart = results.chart(rows)
     # ticks at every fourfold from 0.25x, evenly spaced, with 1x marked
     assert [(label, one) for _, label, one in chart["ticks"]] == [
@@ -405,14 +408,29 @@ def test_chart_places_bars_on_a_log_scale_from_one():
     one, four = xs[1], xs[2]
     win, loss = chart["bars"]
     assert win["lines"] == [(46, "01 · win"), (66, "vs CuPy")]
-    assert (win["x0"], win["win"], win["speedup"]) == (one, True, "4.00x")
+    assert (win["x0"], win["outcome"], win["speedup"]) == (one, "win", "4.00x")
     assert abs(win["x0"] + win["width"] - four) <= 0.1 and win["end"] == four + 4
-    assert win["title"] == "win: 4.00x vs CuPy"
+    assert win["title"] == "win: 4.00x vs CuPy (faster)"
     # a loss runs left from 1x, halfway to 0.25x, and its speedup is written right of the 1x line
-    assert loss["lines"][0][1] == "02 · loss" and loss["win"] is False
+    assert loss["lines"][0][1] == "02 · loss" and loss["outcome"] == "loss"
     assert abs(loss["x0"] - (xs[0] + one) / 2) <= 0.1 and abs(loss["x0"] + loss["width"] - one) <= 0.1
     assert loss["end"] == one + 4
-    assert results.chart([_row(speedup=1.0)])["bars"][0]["win"] is True  # 1x counts as a win (a tie)
+
+
+@pytest.mark.parametrize(
+    ("speedup", "verdict", "outcome", "shown"),
+    [
+        (0.97, "indistinguishable", "tie", "0.97x"),  # below 1 but within the spread: not a loss
+        (1.2, "ambiguous", "tie", "1.20x"),
+        (1.004, "faster", "win", "1.004x"),  # a verdict at parity shows its third decimal
+        (0.996, "slower", "loss", "0.996x"),
+        (1.004, "indistinguishable", "tie", "1.00x"),
+        (1.0, None, "tie", "1.00x"),
+    ],
+)
+def test_bars_follow_the_verdict_and_a_difference_at_parity_shows_three_decimals(speedup, verdict, outcome, shown):
+    bar = results.chart([_row(speedup=speedup, verdict=verdict)])["bars"][0]
+    assert (bar["outcome"], bar["speedup"]) == (outcome, shown)
 
 
 def test_chart_scale_grows_past_16x_in_fourfold_ticks():
@@ -431,6 +449,9 @@ def test_chart_renders_one_rect_and_title_per_bar_with_labels_as_lines():
     assert svg.startswith('<svg class="nvbook-results-chart" viewBox="0 0 400 ')
     assert 'role="img"' in svg and 'aria-label="Speedup of nvmath-python' in svg
     assert svg.count("<rect ") == svg.count("<title>") == len(_LONG_ROWS)
+    assert svg.count('class="tie"') == len(_LONG_ROWS)  # no verdicts: no difference is claimed
+    verdicts = [{**r, "verdict": "faster" if r["speedup"] >= 1 else "slower"} for r in _LONG_ROWS]
+    svg = tables._TEMPLATES.get_template("nvbook/results-chart.svg").render(results.chart(verdicts))
     assert svg.count('class="win"') == 3 and svg.count('class="loss"') == 2
     assert svg.count("<tspan ") == sum(len(b["lines"]) for b in chart["bars"])
     assert "irfft2(norm=&#39;forward&#39;, overwrite_x=True)" in svg  # escaped, whole

@@ -73,6 +73,19 @@ def fmt_spread(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
+def fmt_speedup(row: dict[str, Any]) -> str:
+    """The speedup with two decimals, or three where two would show a verdict of faster or
+    slower as 1.00x."""
+    value = row["speedup"]
+    near_parity = f"{value:.2f}" == "1.00" and row.get("verdict") in ("faster", "slower")
+    return f"{value:.3f}x" if near_parity else f"{value:.2f}x"
+
+
+def outcome(row: dict[str, Any]) -> str:
+    """'win', 'loss' or 'tie' from the row's verdict: a difference counts only where the spread excludes parity."""
+    return {"faster": "win", "slower": "loss"}.get(str(row.get("verdict")), "tie")
+
+
 # Advance widths in em, rounded up from DejaVu Sans (the widest of the usual sans-serif faces),
 # so that a wrapped label line measured here is never wider in the reader's font.
 _NARROW = frozenset(" .,:;'\"!|()[]{}ijlrtf-/·³²")
@@ -131,10 +144,11 @@ def chart(rows: list[dict[str, Any]], width: int = 400) -> dict[str, Any]:
                 "width": max(round(x1 - x0, 1), 1),
                 "end": max(x1, x(1)) + 4,
                 "text_y": bar_y + bar_h - 3,
-                "win": r["speedup"] >= 1,
+                "outcome": outcome(r),
                 "lines": lines,
-                "title": f"{r['operation']}: {r['speedup']:.2f}x vs {r['peer']}",
-                "speedup": f"{r['speedup']:.2f}x",
+                "title": f"{r['operation']}: {fmt_speedup(r)} vs {r['peer']}"
+                + (f" ({r['verdict']})" if r.get("verdict") else ""),
+                "speedup": fmt_speedup(r),
             }
         )
         y = bar_y + bar_h + gap

@@ -44,7 +44,7 @@ def _result_cells(r: dict[str, Any], ratios: list[tuple[str, float]]) -> list[st
     operation = r["operation"] + (f" (this run: {r['nvmath_recipe']})" if r.get("nvmath_recipe") else "")
     return [
         r["chapter"][:2], operation, f"{r['nvmath_ms']:.3f}", r["peer"], f"{r['peer_ms']:.3f}",
-        f"{r['speedup']:.2f}x", results.fmt_spread(r.get("spread")), r.get("verdict", "–"), r.get("ceiling", "–"),
+        results.fmt_speedup(r), results.fmt_spread(r.get("spread")), r.get("verdict", "–"), r.get("ceiling", "–"),
         results.fmt_fraction(r.get("fraction", r.get("nvmath_fraction"))), r.get("nominal_ceiling") or "–",
         results.fmt_fraction(r.get("nominal_fraction")), again,
     ]  # fmt: skip
@@ -127,7 +127,7 @@ def setup(app: Sphinx, loaded: dict[str, staleness.Status]) -> None:
             mine = runs.rows_of(st.executed)
             body = []
             for row in mine:
-                cells = [row["operation"], f"{row['peer']} ({row.get('peer_kind', '?')})", f"{row['speedup']:.2f}x"]
+                cells = [row["operation"], f"{row['peer']} ({row.get('peer_kind', '?')})", results.fmt_speedup(row)]
                 moved = []
                 for _, rec in others:
                     theirs = {runs.row_key(r): r for r in rec.get("rows", [])}.get(runs.row_key(row))
