@@ -13,7 +13,7 @@ import sys
 
 import pytest
 from conftest import BOOK_CHAPTERS, ROOT
-from nvbook import execute
+from nvbook import execute, provenance
 
 PROVIDERS = execute.PROVIDERS
 EXECUTOR = {"nbclient", "nbformat", "jupytext", "ipykernel", "traitlets"}
@@ -22,9 +22,9 @@ EXECUTOR = {"nbclient", "nbformat", "jupytext", "ipykernel", "traitlets"}
 KNOWN_GAPS: dict[int, set[str]] = {12: set(), 13: set()}
 
 
-def _locked(cuda: int) -> set[str]:
-    text = (ROOT / "requirements" / f"gpu-cu{cuda}.txt").read_text()
-    return {m.group(1).lower() for m in re.finditer(r"^([A-Za-z0-9_.-]+)==", text, re.M)}
+def _lock_pins(cuda: int) -> dict[str, str]:
+    """name -> version of every package the lock pins (names as pip compares them)."""
+    return provenance.pins((ROOT / "requirements" / f"gpu-cu{cuda}.txt").read_text().splitlines())
 
 
 def _needed() -> set[str]:
@@ -46,7 +46,7 @@ def test_every_imported_module_has_a_known_provider():
 
 @pytest.mark.parametrize("cuda", [12, 13])
 def test_lock_installs_every_module_the_chapters_import(cuda):
-    locked = _locked(cuda)
+    locked = set(_lock_pins(cuda))
     missing = {m for m in _needed() & set(PROVIDERS) if _provider(m, cuda) not in locked}
     assert missing == KNOWN_GAPS[cuda], (
         f"requirements/gpu-cu{cuda}.txt lacks {sorted(missing - KNOWN_GAPS[cuda])}: add them to "
@@ -54,11 +54,6 @@ def test_lock_installs_every_module_the_chapters_import(cuda):
         if missing - KNOWN_GAPS[cuda]
         else f"gpu-cu{cuda} now provides {sorted(KNOWN_GAPS[cuda] - missing)}: drop them from KNOWN_GAPS"
     )
-
-
-def _lock_pins(cuda: int) -> dict[str, str]:
-    text = (ROOT / "requirements" / f"gpu-cu{cuda}.txt").read_text()
-    return {m.group(1).lower(): m.group(2) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+)", text, re.M)}
 
 
 @pytest.mark.parametrize("cuda", [12, 13])

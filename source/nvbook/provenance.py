@@ -49,7 +49,7 @@ def _versions(environment: list[str]) -> dict[str, str | None]:
     return {label: next((installed[n] for n in names if n in installed), None) for label, names in PACKAGES.items()}
 
 
-def _pins(lines: list[str]) -> dict[str, str]:
+def pins(lines: list[str]) -> dict[str, str]:
     """name -> version of every ``name==version`` line, names normalised as pip compares them."""
     pins = {}
     for line in lines:
@@ -65,12 +65,12 @@ def lock_of(prov: dict[str, Any], root: Path) -> Path | None:
     A run from ``nox -s execute`` installs its lock exactly, so its environment holds every
     pin; an environment assembled otherwise (a machine's image plus staged wheels) does not.
     """
-    environment = _pins(prov.get("environment", []))
+    environment = pins(prov.get("environment", []))
     if not environment:
         return None
     for lock in sorted((root / "requirements").glob("gpu-cu*.txt")):
-        pins = _pins(lock.read_text(encoding="utf-8").splitlines())
-        if pins and all(environment.get(name) == version for name, version in pins.items()):
+        pinned = pins(lock.read_text(encoding="utf-8").splitlines())
+        if pinned and all(environment.get(name) == version for name, version in pinned.items()):
             return lock
     return None
 
