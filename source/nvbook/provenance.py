@@ -42,21 +42,18 @@ def probe_source() -> str:
 
 
 def _versions(environment: list[str]) -> dict[str, str | None]:
-    installed = {}
-    for item in environment:
-        name, _, version = item.partition("==")
-        installed[name.lower().replace("_", "-")] = version
+    installed = pins(environment)
     return {label: next((installed[n] for n in names if n in installed), None) for label, names in PACKAGES.items()}
 
 
 def pins(lines: list[str]) -> dict[str, str]:
     """name -> version of every ``name==version`` line, names normalised as pip compares them."""
-    pins = {}
+    found = {}
     for line in lines:
         name, sep, version = line.split("#")[0].split(";")[0].strip().rstrip("\\").strip().partition("==")
         if sep and name:
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = version.strip()
-    return pins
+            found[re.sub(r"[-_.]+", "-", name).lower()] = version.strip()
+    return found
 
 
 def lock_of(prov: dict[str, Any], root: Path) -> Path | None:
